@@ -1,0 +1,38 @@
+"""Errors a user can cause, with messages a microscopist understands.
+
+The CLI prints these and exits non-zero; the GUI shows them in a dialog. Neither shows a traceback for them.
+"""
+
+from __future__ import annotations
+
+
+class MicviewError(Exception):
+    """Base class for every error caused by input, files or settings rather than by a bug."""
+
+
+class MicviewWarning(UserWarning):
+    """Warnings micview raises itself (tests turn them into errors)."""
+
+
+class ProjectError(MicviewError):
+    """The project file cannot be opened or written."""
+
+
+class ProjectVersionError(ProjectError):
+    """The project file was written by a newer micview; it is left untouched."""
+
+
+class DiskFullError(ProjectError):
+    """The disk is full; the current transaction was rolled back and nothing earlier was lost."""
+
+
+class ImageReadError(MicviewError):
+    """An image file cannot be read: unknown format, corrupt, truncated or too large."""
+
+
+class CsvError(MicviewError):
+    """A CSV file has the wrong shape (missing key column, unreadable encoding, ...)."""
+
+
+class Cancelled(MicviewError):
+    """A long task was cancelled by the user; work committed so far is kept."""
