@@ -68,9 +68,7 @@ class Annotations:
         self._p = project
 
     # -- writing -----------------------------------------------------------------------------------------
-    def set(
-        self, image_ids: Iterable[int], task: str, label: str | None, *, author: str | None = None
-    ) -> None:
+    def set(self, image_ids: Iterable[int], task: str, label: str | None, *, author: str | None = None) -> None:
         """Give ``image_ids`` the user label ``label`` for ``task`` (``None`` removes it); saved at once."""
         now = utc_now()
         rows = [(i, task, label, USER, None, None, None, None, author, now) for i in image_ids]

@@ -69,7 +69,9 @@ class Embeddings:
 
     def missing(self, model_id: str, content_hashes: Sequence[str]) -> list[str]:
         """The hashes among ``content_hashes`` that have no vector for ``model_id`` yet (order kept)."""
-        have = {r[0] for r in self._p.con.execute("SELECT content_hash FROM embeddings WHERE model_id = ?", (model_id,))}
+        have = {
+            r[0] for r in self._p.con.execute("SELECT content_hash FROM embeddings WHERE model_id = ?", (model_id,))
+        }
         return [h for h in content_hashes if h not in have]
 
     def models(self) -> list[tuple[str, int, int]]:

@@ -2,8 +2,8 @@
 
 The schema version lives in ``PRAGMA user_version``. ``MIGRATIONS[v]`` is the SQL script that turns a
 version-``v`` file into ``v + 1``; each runs in one transaction together with the version bump, so a failed
-migration leaves the file as it was; a new file is built by running every migration from 0, so a fresh file and a migrated old file
-always have the same schema (and a test checks this). Never edit a released migration: add a new one.
+migration leaves the file as it was. A new file is built by running every migration from 0, so a fresh file
+and a migrated old one always have the same schema. Never edit a released migration: add a new one.
 """
 
 from __future__ import annotations

@@ -1,0 +1,169 @@
+"""Model commands: embed, search, similar, models list|pull|add.
+
+torch and the model libraries are imported only inside the command functions (through micview.ml), so
+``micview --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from micview.cli._progress import run_with_bar
+from micview.core.store import Project
+
+DEFAULT_MODEL = "effnet-lite0"  # micview.ml.registry.DEFAULT_MODEL, repeated to keep --help import-light
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    _register_embed(sub)
+    _register_search(sub)
+    _register_models(sub)
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"model id (default: {DEFAULT_MODEL}; see `micview models list`)",
+    )
+
+
+def _register_embed(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("embed", help="compute image embeddings", description="Embed every image not embedded yet.")
+    p.add_argument("project", type=Path)
+    _model_arg(p)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--precision", choices=["float32", "bfloat16", "float16"], help="default: fastest safe one")
+    p.add_argument("--batch-size", type=int, help="images per batch (default 32 on CPU, 64 on GPU)")
+    p.add_argument("--workers", type=int, help="decoding threads (default: cores, 2 to 6)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_embed)
+
+
+def _register_search(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "search",
+        help="find images by a text description (CLIP/SigLIP models)",
+        description='Find the images that best match a text, e.g. "dendrites in a cast alloy".',
+    )
+    p.add_argument("project", type=Path)
+    p.add_argument("text")
+    _search_opts(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("similar", help="find images similar to an image", description="Find similar images.")
+    p.add_argument("project", type=Path)
+    p.add_argument("image", help="a path in the project, a file name, or any image file")
+    _search_opts(p)
+    p.set_defaults(func=cmd_similar)
+
+
+def _search_opts(p: argparse.ArgumentParser) -> None:
+    _model_arg(p)
+    p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--folder", help="only images under this folder (as stored in the project)")
+    p.add_argument("--label", metavar="TASK=VALUE", help="only images with this label")
+
+
+def _register_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("models", help="list, download or add embedding models", description="Embedding models.")
+    msub = p.add_subparsers(title="actions", metavar="ACTION", required=True)
+    q = msub.add_parser("list", help="known models and whether they are available offline")
+    q.set_defaults(func=cmd_models_list)
+    q = msub.add_parser("pull", help="download a model into the Hugging Face cache (needs internet)")
+    q.add_argument("id")
+    q.set_defaults(func=cmd_models_pull)
+    q = msub.add_parser("add", help="register a local model folder (open_clip or transformers CLIP/SigLIP)")
+    q.add_argument("path", type=Path)
+    q.add_argument("--id", help="model id to use with --model (default: the folder name)")
+    q.set_defaults(func=cmd_models_add)
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    from micview.ml.embedding import embed_project
+
+    device = None if args.device == "auto" else args.device
+    with Project.open(args.project) as project:
+        task = embed_project(
+            project, args.model, device, args.batch_size, precision=args.precision, workers=args.workers
+        )
+        s = run_with_bar(task, quiet=args.quiet)
+    where = f" on {s.device} ({s.precision}, batch {s.batch_size})" if s.device else ""
+    rate = f" in {s.seconds:.1f} s, {s.images_per_s:.1f} images/s" if s.embedded else ""
+    print(
+        f"{args.model}: {s.embedded} embedded{where}{rate}; {s.already} already embedded; "
+        f"{len(s.failed)} could not be read"
+    )
+    for path, reason in s.failed[:20]:
+        print(f"  not embedded: {path}: {reason}")
+    return 0
+
+
+def _allowed(project: Project, args: argparse.Namespace) -> set[int] | None:
+    from micview.ml.errors import ModelError
+
+    allowed: set[int] | None = None
+    if args.folder:
+        prefix = args.folder.rstrip("/")
+        allowed = {r.id for r in project.images.all() if r.folder == prefix or r.folder.startswith(prefix + "/")}
+    if args.label:
+        task, sep, value = args.label.partition("=")
+        if not sep:
+            raise ModelError("--label expects TASK=VALUE, e.g. --label phase=ferrite")
+        ids = {i for i, v in project.labels.labels(task).items() if v == value}
+        allowed = ids if allowed is None else allowed & ids
+    return allowed
+
+
+def _print_hits(project: Project, hits: object) -> None:
+    for rank, (image_id, score) in enumerate(hits.pairs(), start=1):  # type: ignore[attr-defined]
+        print(f"{rank:3d}  {score:6.3f}  {project.images.get(image_id).path}")
+    if not len(hits):  # type: ignore[arg-type]
+        print("No images match.")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from micview.ml.search import search_text
+
+    with Project.open(args.project) as project:
+        hits = search_text(project, args.text, args.model, args.k, allowed=_allowed(project, args))
+        _print_hits(project, hits)
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from micview.ml.search import similar_images
+
+    with Project.open(args.project) as project:
+        hits = similar_images(project, args.image, args.model, args.k, allowed=_allowed(project, args))
+        _print_hits(project, hits)
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from micview.ml.registry import all_models, locate
+
+    print(f"{'id':28} {'family':12} {'dim':>5} {'text':5} {'offline':8} source")
+    for spec in all_models():
+        here = "yes" if locate(spec) is not None else "no"
+        text = "yes" if spec.has_text else "no"
+        print(f"{spec.id:28} {spec.family:12} {spec.dim or '?':>5} {text:5} {here:8} {spec.source}")
+    print("\n'offline: no' models need `micview models pull ID` (internet) or `micview models add PATH`.")
+    return 0
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from micview.ml.registry import pull
+
+    folder = pull(args.id)
+    print(f"{args.id}: available offline in {folder}")
+    return 0
+
+
+def cmd_models_add(args: argparse.Namespace) -> int:
+    from micview.ml.registry import register_folder
+
+    spec = register_folder(args.path, args.id)
+    print(f"Registered '{spec.id}' ({spec.family}, {spec.dim or '?'}-d) from {spec.path}; use --model {spec.id}")
+    return 0
