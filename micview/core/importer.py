@@ -119,8 +119,8 @@ def _read_many(paths: list[Path], workers: int, thumb_size: int) -> Iterator[tup
     todo = iter(paths)
     try:
         while True:
-            while len(pending) < workers * 4 and (p := next(todo, None)) is not None:
-                pending[pool.submit(read_file, str(p), thumb_size)] = p
+            while len(pending) < workers * 4 and (nxt := next(todo, None)) is not None:
+                pending[pool.submit(read_file, str(nxt), thumb_size)] = nxt
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

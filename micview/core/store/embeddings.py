@@ -10,7 +10,7 @@ import numpy as np
 if TYPE_CHECKING:
     from micview.core.store.project import Project
 
-_DTYPES = {"float16": np.dtype("<f2"), "float32": np.dtype("<f4")}
+_DTYPES: dict[str, np.dtype[np.floating]] = {"float16": np.dtype("<f2"), "float32": np.dtype("<f4")}
 
 
 class Embeddings:

@@ -1,0 +1,107 @@
+"""Reading microscopy images: one API over Pillow, tifffile and rosettasciio.
+
+========  =====================================================================
+Backend   Formats
+========  =====================================================================
+Pillow    JPEG, PNG, BMP, GIF (content sniffed: a GIF named ``.jpg`` loads)
+tifffile  every TIFF (FEI/Thermo, Zeiss, ImageJ, OME, TVIPS, Olympus SIS …)
+rsciio    Gatan DM3/DM4, EMD (Velox, Berkeley), FEI TIA SER (+ its ``.emi``)
+========  =====================================================================
+
+Every failure a user can cause (unknown format, truncated or corrupt file, a spectrum instead of a
+picture, a header bigger than `MAX_PIXELS`) is an `ImageReadError` whose message starts with the file
+name. Headless: numpy, Pillow, tifffile; rosettasciio (and h5py through it) is imported lazily.
+
+Functions take ``str`` or ``Path``; arrays are ``(H, W)`` or ``(H, W, C)``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from micview.core.imaging import _pillow, _rsciio, _tiff
+from micview.core.imaging._common import MAX_PIXELS, SUPPORTED_EXTENSIONS, detect_backend
+from micview.core.imaging.display import to_display
+from micview.core.imaging.types import ImageInfo, ImageSummary, InstrumentMetadata
+
+__all__ = [
+    "MAX_PIXELS",
+    "SUPPORTED_EXTENSIONS",
+    "ImageInfo",
+    "ImageSummary",
+    "InstrumentMetadata",
+    "probe",
+    "read_display",
+    "read_frame",
+    "read_summary",
+    "to_display",
+]
+
+PathLike = str | os.PathLike[str]
+
+
+def probe(path: PathLike) -> ImageInfo:
+    """Describe an image file from its header and metadata, without decoding its pixels.
+
+    Raises
+    ------
+    ImageReadError
+        The file is missing, empty, of an unknown format, corrupt, too large or not a picture.
+    """
+    path = Path(path)
+    backend = detect_backend(path)
+    if backend == "pillow":
+        return _pillow.probe(path)
+    if backend == "tiff":
+        return _tiff.probe(path)
+    return _rsciio.probe(path, backend)
+
+
+def read_frame(path: PathLike, frame: int = 0) -> np.ndarray:
+    """Full-resolution pixels of one frame in their stored dtype.
+
+    Returns ``(H, W)`` or ``(H, W, C)``. JPEG/PNG/GIF/BMP: EXIF orientation applied, palettes expanded
+    (to gray where the palette is gray, else RGB/RGBA), big-endian data made native. TIFF: planar
+    samples interleaved, palettes expanded the same way, min-is-white inverted. DM/EMD/SER: the frame
+    of a stack in C order over the navigation axes.
+    """
+    path = Path(path)
+    backend = detect_backend(path)
+    if backend == "pillow":
+        return _pillow.read_frame(path, frame)
+    if backend == "tiff":
+        return _tiff.read_frame(path, frame)
+    return _rsciio.read_frame(path, backend, frame)
+
+
+def read_display(path: PathLike, frame: int = 0, max_size: int | None = None) -> np.ndarray:
+    """One frame as uint8 ``(H, W)`` or ``(H, W, 3)``, longest side at most *max_size*.
+
+    Equals ``resize(to_display(read_frame(path, frame)))`` except that it avoids decoding the full
+    resolution where the format allows: JPEG DCT-domain downscaling (``Image.draft``) and TIFF pyramid
+    levels. Pillow images also get their embedded ICC profile converted to sRGB.
+    """
+    path = Path(path)
+    backend = detect_backend(path)
+    if backend == "pillow":
+        return _pillow.read_display(path, frame, max_size)
+    if backend == "tiff":
+        return _tiff.read_display(path, frame, max_size)
+    return _rsciio.read_display(path, backend, frame, max_size)
+
+
+def read_summary(path: PathLike, thumb_size: int = 256) -> ImageSummary:
+    """`probe` and a thumbnail of frame 0 from a single open of the file (the importer's call).
+
+    The thumbnail is uint8, longest side at most *thumb_size*, aspect kept, never enlarged.
+    """
+    path = Path(path)
+    backend = detect_backend(path)
+    if backend == "pillow":
+        return _pillow.read_summary(path, thumb_size)
+    if backend == "tiff":
+        return _tiff.read_summary(path, thumb_size)
+    return _rsciio.read_summary(path, backend, thumb_size)
