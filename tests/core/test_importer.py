@@ -118,7 +118,7 @@ def test_killed_import_loses_at_most_a_batch_and_resumes(tmp_path: Path) -> None
     Project.create(proj).close()
     proc = subprocess.Popen(
         [sys.executable, "-m", "micview", "add", str(proj), str(images), "--workers", "1", "-q"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     count = 0
@@ -130,8 +130,9 @@ def test_killed_import_loses_at_most_a_batch_and_resumes(tmp_path: Path) -> None
             break
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert 0 < count < 300, "the import finished before it could be killed; make it bigger"
+    _, err = proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, f"the import ended by itself before it was killed: {err.decode()}"
+    assert 0 < count < 300
     with Project.open(proj) as p:
         assert p.con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         kept = p.images.count()

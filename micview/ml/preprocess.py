@@ -1,0 +1,58 @@
+"""Image files → model-sized uint8 squares, in worker threads.
+
+Aspect: **centre crop**. The shorter side is resized to the model's input size and the middle square kept.
+Why not pad: CLIP, SigLIP and ImageNet models were trained on centre crops, so crops keep the vectors
+in-distribution; padding wastes input resolution on flat borders that the model reads as content, and two
+images of different shapes would then differ by their borders. What a crop loses are the outer strips of
+elongated images, which in micrographs mostly hold the scale bar and the instrument's data bar — text
+that would otherwise pull images together by their annotation rather than their structure. (SigLIP was
+trained on squashed rather than cropped images; for the near-square images most detectors give this is
+the same, and one rule for all models keeps results comparable.)
+
+Pixels: :func:`micview.core.imaging.read_display`, the viewer's own conversion, so 16-bit and float data
+are percentile-stretched exactly as the user sees them, and large JPEGs are decoded at reduced size.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def decode_size(width: int | None, height: int | None, size: int) -> int | None:
+    """The ``max_size`` (longest side) at which the shorter side is still ≥ ``size``; ``None`` = full size."""
+    if not width or not height:
+        return None
+    return math.ceil(size * max(width, height) / min(width, height))
+
+
+def square(img: np.ndarray, size: int) -> np.ndarray:
+    """Resize the shorter side to ``size`` (bicubic, antialiased) and keep the centre ``size × size``, RGB."""
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    h, w = img.shape[:2]
+    scale = size / min(h, w)
+    nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
+    pil = Image.fromarray(img[:, :, :3])
+    if (nw, nh) != (w, h):
+        pil = pil.resize((nw, nh), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    left, top = (nw - size) // 2, (nh - size) // 2
+    return np.asarray(pil.crop((left, top, left + size, top + size)))
+
+
+def load_square(path: Path, size: int, width: int | None = None, height: int | None = None) -> np.ndarray:
+    """Read one image file as a ``(size, size, 3)`` uint8 centre crop (see module docstring).
+
+    ``width``/``height`` (from the project) save a header read; without them the file is probed, so a
+    file gives the same pixels either way (JPEGs are decoded at a reduced scale in both cases).
+    Raises :class:`~micview.core.errors.ImageReadError` for unreadable files.
+    """
+    from micview.core.imaging import probe, read_display
+
+    if not width or not height:  # same decode path with or without the project's record: same vector
+        info = probe(path)
+        width, height = info.width, info.height
+    return square(read_display(path, max_size=decode_size(width, height, size)), size)

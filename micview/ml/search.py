@@ -1,0 +1,94 @@
+"""Searching a project: text → images (models with a text tower) and image → similar images (any model).
+
+The vector maths is :mod:`micview.core.search` (numpy only); this module adds what needs a model — encoding
+a text query, or an image file that is not in the project — and finds the project's vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+import numpy as np
+
+from micview.core.search import Hits, VectorIndex
+from micview.core.store import ImageRow, Project
+from micview.ml.embedder import Embedder
+from micview.ml.errors import ModelError
+from micview.ml.registry import DEFAULT_MODEL, get_spec, load_embedder
+
+
+def load_index(project: Project, model_id: str, *, dtype: str = "float32") -> VectorIndex:
+    """Every embedded 'ok' image of the project for ``model_id``; an error telling how to embed when none."""
+    ids, matrix = project.embeddings.for_images(model_id)
+    if len(ids) == 0:
+        raise ModelError(
+            f"No images of this project are embedded with {model_id} yet; run "
+            f"`micview embed {project.path} --model {model_id}` first."
+        )
+    return VectorIndex(ids, matrix, dtype=dtype)
+
+
+def search_text(
+    project: Project,
+    text: str,
+    model_id: str = DEFAULT_MODEL,
+    k: int = 10,
+    *,
+    allowed: Collection[int] | np.ndarray | None = None,
+    embedder: Embedder | None = None,
+    index: VectorIndex | None = None,
+) -> Hits:
+    """The ``k`` images best matching ``text``; ``allowed`` restricts to a set of image ids (filters)."""
+    if embedder is None and not get_spec(model_id).has_text:
+        raise ModelError(
+            f"{model_id} is image-only, so it cannot search by text. Add a CLIP or SigLIP model with "
+            "`micview models add PATH` (or `micview models pull ID` when online), embed with it, "
+            "and pass --model ID."
+        )
+    index = index or load_index(project, model_id)
+    model = embedder or load_embedder(model_id)
+    return index.search(model.encode_text([text])[0], k, allowed=allowed)
+
+
+def find_image(project: Project, name: str) -> ImageRow | None:
+    """The project image named by a path (absolute, relative or as stored) or a unique file name."""
+    row = project.images.by_path(Path(name))
+    if row is not None:
+        return row
+    matches = [r for r in project.images.all() if r.path == name or r.name == name]
+    if len(matches) > 1:
+        raise ModelError(f"Several images are named {name}; give the path relative to the project instead.")
+    return matches[0] if matches else None
+
+
+def similar_images(
+    project: Project,
+    image: str | int,
+    model_id: str = DEFAULT_MODEL,
+    k: int = 10,
+    *,
+    allowed: Collection[int] | np.ndarray | None = None,
+    embedder: Embedder | None = None,
+    index: VectorIndex | None = None,
+) -> Hits:
+    """Images most similar to ``image`` (an image id, a project path or file name, or any image file).
+
+    A project image uses its stored vector and is left out of its own results (identical copies stay in);
+    a file outside the project is embedded on the fly.
+    """
+    index = index or load_index(project, model_id)
+    row = project.images.get(image) if isinstance(image, int) else find_image(project, image)
+    if row is not None and row.id in index:
+        return index.search(index.vector(row.id), k, allowed=allowed, exclude=[row.id])
+    path = project.resolve(row.path) if row is not None else Path(str(image))
+    if not path.is_file():
+        raise ModelError(f"{image}: not an image of this project, nor an image file.")
+    return index.search(embed_file(path, embedder or load_embedder(model_id)), k, allowed=allowed)
+
+
+def embed_file(path: Path, embedder: Embedder) -> np.ndarray:
+    """One image file's vector, preprocessed exactly as in :func:`micview.ml.embedding.embed_project`."""
+    from micview.ml.preprocess import load_square
+
+    return embedder.encode_pixels(load_square(path, embedder.preprocess.size)[None])[0]
