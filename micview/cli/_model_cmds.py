@@ -74,9 +74,16 @@ def _register_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     q = msub.add_parser("pull", help="download a model into the Hugging Face cache (needs internet)")
     q.add_argument("id")
     q.set_defaults(func=cmd_models_pull)
-    q = msub.add_parser("add", help="register a local model folder (open_clip or transformers CLIP/SigLIP)")
-    q.add_argument("path", type=Path)
-    q.add_argument("--id", help="model id to use with --model (default: the folder name)")
+    q = msub.add_parser(
+        "add",
+        help="register a local model folder (open_clip, transformers CLIP/SigLIP) or MARCO",
+        description="Register a model folder. `micview models add marco [SAVEDMODEL]` converts the MARCO "
+        "crystallization classifier once (from the installed dls-marco-score-ispyb package, or a SavedModel folder).",
+    )
+    q.add_argument("path", type=Path, help="the model folder, or the word 'marco'")
+    q.add_argument("source", nargs="?", type=Path, help="with 'marco': a MARCO SavedModel folder (optional)")
+    q.add_argument("--id", help="model id to use with --model (default: the folder name, or 'marco')")
+    q.add_argument("--python", help="with 'marco': a Python with tensorflow-cpu and tf2onnx ($MICVIEW_MARCO_PYTHON)")
     q.set_defaults(func=cmd_models_add)
 
 
@@ -164,6 +171,13 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
 def cmd_models_add(args: argparse.Namespace) -> int:
     from micview.ml.registry import register_folder
 
+    if str(args.path) == "marco" and not args.path.exists():
+        from micview.ml.marco.install import add_marco
+
+        print("Converting MARCO to ONNX (once; about 20 s) ...")
+        spec = add_marco(args.source, args.id or "marco", python=args.python)
+        print(f"Registered '{spec.id}' (MARCO, {spec.dim}-d features); score with `micview score PROJECT`")
+        return 0
     spec = register_folder(args.path, args.id)
     print(f"Registered '{spec.id}' ({spec.family}, {spec.dim or '?'}-d) from {spec.path}; use --model {spec.id}")
     return 0

@@ -30,6 +30,7 @@ FAMILY_LOADERS = {
     "effnet": "micview.ml.families.effnet:load",
     "open_clip": "micview.ml.families.openclip:load",
     "transformers": "micview.ml.families.hf:load",
+    "marco": "micview.ml.marco.family:load",
 }
 
 
