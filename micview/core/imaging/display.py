@@ -78,7 +78,7 @@ def _to_uint8(arr: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def _stretch(arr: np.ndarray, low: float, high: float) -> np.ndarray:
-    lo, hi = _levels(arr, low, high)
+    lo, hi = display_levels(arr, low, high)
     if lo is None or hi is None:
         return np.zeros(arr.shape, np.uint8)
     finite = np.isfinite(arr) if arr.dtype.kind == "f" else None
@@ -95,7 +95,7 @@ def _stretch(arr: np.ndarray, low: float, high: float) -> np.ndarray:
     return out
 
 
-def _levels(arr: np.ndarray, low: float, high: float) -> tuple[float | None, float | None]:
+def display_levels(arr: np.ndarray, low: float, high: float) -> tuple[float | None, float | None]:
     """Black and white levels from a deterministic subsample; ``(None, None)`` when nothing is finite."""
     sample = _subsample(arr).astype(np.float64, copy=False).ravel()
     sample = sample[np.isfinite(sample)]

@@ -1,0 +1,87 @@
+"""The tasks the GUI runs in the background, as factories for :class:`~micview.gui.workers.JobManager`.
+
+Each factory returns a generator that opens its OWN project connection on the worker thread (SQLite
+connections are per thread) and closes it when the task ends, is cancelled or fails. Heavy modules (the ml
+layer, torch) are imported inside, on the worker thread, so the window never waits for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from micview.core.store import Project
+from micview.core.tasks import Progress
+
+Gen = Generator[Progress, None, Any]
+_EMBEDDERS: dict[tuple[str, str], Any] = {}  # loaded models, only touched from the one model thread
+
+
+def embedder(model_id: str, device: str) -> Any:
+    """A loaded model, kept for the session so search and re-embedding do not reload it."""
+    from micview.ml.registry import load_embedder
+
+    key = (model_id, device)
+    if key not in _EMBEDDERS:
+        _EMBEDDERS.clear()  # one model in memory at a time
+        _EMBEDDERS[key] = load_embedder(model_id, device=None if device == "auto" else device)
+    return _EMBEDDERS[key]
+
+
+def import_folder(path: Path, folder: Path) -> Gen:
+    from micview.core.importer import add_folder
+
+    with Project.open(path) as project:
+        return (yield from add_folder(project, folder))
+
+
+def embed(path: Path, model_id: str, device: str) -> Gen:
+    from micview.ml.embedding import embed_project, todo_rows
+
+    with Project.open(path) as project:
+        rows, _ = todo_rows(project, model_id)
+        model = None
+        if rows:
+            yield Progress(0, len(rows), f"Loading {model_id}")
+            model = embedder(model_id, device)
+        return (yield from embed_project(project, model_id, embedder=model))
+
+
+def make_map(path: Path, model_id: str, method: str) -> Gen:
+    from micview.ml.maps import map_task
+
+    with Project.open(path) as project:
+        return (yield from map_task(project, model_id, method))
+
+
+def similar(path: Path, image_id: int, model_id: str, device: str, k: int) -> Gen:
+    from micview.ml.search import load_index, similar_images
+
+    yield Progress(0, 0, "Searching")
+    with Project.open(path) as project:
+        index = load_index(project, model_id)
+        model = None if image_id in index else embedder(model_id, device)
+        return similar_images(project, image_id, model_id, k, index=index, embedder=model)
+
+
+def text_search(path: Path, text: str, model_id: str, device: str, k: int) -> Gen:
+    from micview.ml.registry import get_spec
+    from micview.ml.search import load_index, search_text
+
+    yield Progress(0, 0, f"Searching for “{text}”")
+    get_spec(model_id)  # unknown model: a clear error before anything loads
+    with Project.open(path) as project:
+        index = load_index(project, model_id)
+        model = embedder(model_id, device) if get_spec(model_id).has_text else None
+        return search_text(project, text, model_id, k, index=index, embedder=model)
+
+
+def read_frame(image_path: Path, frame: int) -> Gen:
+    """Full-resolution pixels of one frame for the viewer (files can be hundreds of MB: not on the GUI thread)."""
+    from micview.core.imaging import read_frame as read
+
+    yield Progress(0, 0, f"Reading {image_path.name}")
+    return np.asarray(read(image_path, frame))

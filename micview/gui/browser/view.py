@@ -1,0 +1,230 @@
+"""The browser widget: filter bar, virtual thumbnail grid, size slider; kept in step with the Selection."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from micview.gui.browser.delegate import ThumbnailDelegate
+from micview.gui.browser.model import ANY, NONE, SORT_KEYS, Filter, ImageListModel
+from micview.gui.selection import Results, Selection
+
+
+class ThumbnailView(QListView):
+    """QListView in icon mode with uniform sizes: only visible cells are laid out and painted."""
+
+    def __init__(self, model: ImageListModel, delegate: ThumbnailDelegate) -> None:
+        super().__init__()
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setUniformItemSizes(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(2000)
+        self.setMouseTracking(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setItemDelegate(delegate)
+        self.setModel(model)
+        self.verticalScrollBar().setSingleStep(24)
+
+
+class BrowserWidget(QWidget):
+    """Shows the project's images; writes the grid's selection to, and follows, the shared Selection."""
+
+    open_requested = Signal(int)
+
+    def __init__(self, selection: Selection, results: Results, thumb_size: int = 128) -> None:
+        super().__init__()
+        self.selection, self.results = selection, results
+        self.model = ImageListModel()
+        self.delegate = ThumbnailDelegate(thumb_size)
+        self.view = ThumbnailView(self.model, self.delegate)
+        self._syncing = False
+        self._build_filter_bar()
+        self._build_banner()
+        self._build_bottom_bar(thumb_size)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        for part in (self.filter_bar, self.banner, self.view, self.bottom_bar):
+            layout.addWidget(part)
+        self._connect()
+
+    # -- construction -----------------------------------------------------------------------------------------
+    def _build_filter_bar(self) -> None:
+        self.filter_bar = QWidget()
+        row = QHBoxLayout(self.filter_bar)
+        row.setContentsMargins(6, 4, 6, 0)
+        self.folder_combo, self.label_combo, self.pred_combo = QComboBox(), QComboBox(), QComboBox()
+        for combo, tip in ((self.folder_combo, "Folder"), (self.label_combo, "Label"), (self.pred_combo, "Prediction")):
+            combo.setToolTip(f"Show only this {tip.lower()}")
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setMinimumContentsLength(8)
+        self.text_edit = QLineEdit(placeholderText="Filter: name, or column:value")
+        self.text_edit.setClearButtonEnabled(True)
+        self.sort_combo = QComboBox()
+        self.sort_combo.addItems(list(SORT_KEYS))
+        self.order_button = QToolButton(text="↑", checkable=True, toolTip="Descending order")
+        for text, widget in (("Folder", self.folder_combo), ("Label", self.label_combo),
+                             ("Prediction", self.pred_combo)):  # fmt: skip
+            row.addWidget(QLabel(text))
+            row.addWidget(widget)
+        row.addWidget(self.text_edit, 1)
+        self.text_edit.setMinimumWidth(180)
+        self._fill_combos([], [], [])
+
+    def _build_banner(self) -> None:
+        self.banner = QWidget(objectName="resultsBanner")
+        self.banner.setStyleSheet("#resultsBanner { background: #4a3b10; border-radius: 4px; }")
+        row = QHBoxLayout(self.banner)
+        row.setContentsMargins(8, 3, 4, 3)
+        self.banner_label = QLabel()
+        self.clear_results_button = QPushButton("Show all images")
+        row.addWidget(self.banner_label, 1)
+        row.addWidget(self.clear_results_button)
+        self.banner.hide()
+
+    def _build_bottom_bar(self, thumb_size: int) -> None:
+        self.bottom_bar = QWidget()
+        row = QHBoxLayout(self.bottom_bar)
+        row.setContentsMargins(6, 0, 6, 4)
+        self.count_label = QLabel()
+        self.size_slider = QSlider(Qt.Orientation.Horizontal, minimum=64, maximum=256, value=thumb_size)
+        self.size_slider.setFixedWidth(160)
+        self.size_slider.setToolTip("Thumbnail size")
+        row.addWidget(self.count_label, 1)
+        row.addWidget(QLabel("Sort"))
+        row.addWidget(self.sort_combo)
+        row.addWidget(self.order_button)
+        row.addSpacing(12)
+        row.addWidget(QLabel("Size"))
+        row.addWidget(self.size_slider)
+
+    def _connect(self) -> None:
+        self._text_timer = QTimer(self, singleShot=True, interval=200)  # debounce typing
+        self._text_timer.timeout.connect(self._apply_filter)
+        self.text_edit.textChanged.connect(self._text_timer.start)
+        for combo in (self.folder_combo, self.label_combo, self.pred_combo, self.sort_combo):
+            combo.currentIndexChanged.connect(self._apply_filter)
+        self.order_button.toggled.connect(self._apply_filter)
+        self.size_slider.valueChanged.connect(self.set_thumb_size)
+        self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
+        self.view.doubleClicked.connect(lambda index: self.open_requested.emit(self.model.id_at(index.row())))
+        self.clear_results_button.clicked.connect(self.results.clear)
+        self.selection.changed.connect(self._on_selection_changed)
+        self.results.changed.connect(self._on_results_changed)
+        self.model.modelReset.connect(self._on_model_reset)
+
+    # -- public -----------------------------------------------------------------------------------------------
+    def set_choices(self, classes: list[str], labels: list[str], predictions: list[str]) -> None:
+        """Refresh the label/prediction filter choices (task changed, labels added)."""
+        self.delegate.classes = classes
+        self._fill_combos(self.model.folders(), sorted(set(classes) | set(labels)), predictions)
+        self.view.viewport().update()
+
+    def set_thumb_size(self, size: int) -> None:
+        self.delegate.size = size
+        self.view.setGridSize(QSize())  # uniform sizes are re-measured from the delegate
+        self.model.layoutChanged.emit()
+
+    # -- filter -----------------------------------------------------------------------------------------------
+    def _fill_combos(self, folders: list[str], labels: list[str], preds: list[str]) -> None:
+        specs = ((self.folder_combo, folders, "All folders", False), (self.label_combo, labels, "Any label", True),
+                 (self.pred_combo, preds, "Any prediction", True))  # fmt: skip
+        for combo, values, any_text, with_none in specs:
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(any_text, ANY)
+            if with_none:
+                combo.addItem("(none)", NONE)
+            for v in values:
+                combo.addItem(v or "(project folder)", v)
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+            combo.blockSignals(False)
+
+    def _apply_filter(self) -> None:
+        flt = Filter(
+            folder=self.folder_combo.currentData() or ANY, label=self.label_combo.currentData() or ANY,
+            prediction=self.pred_combo.currentData() or ANY, text=self.text_edit.text(),
+            sort=SORT_KEYS[self.sort_combo.currentText()], descending=self.order_button.isChecked(),
+            ranking=list(self.results.ids) if self.results.active else [],
+        )  # fmt: skip
+        self.order_button.setText("↓" if flt.descending else "↑")
+        self.model.set_filter(flt)
+
+    def _on_results_changed(self) -> None:
+        if self.results.active:
+            ids = [int(i) for i in self.results.ids]
+            self.banner_label.setText(f"<b>{len(ids)} results</b> for {self.results.query}, best first")
+            self.model.set_ranking(ids, [float(s) for s in self.results.scores])
+        else:
+            self.model.set_ranking([], [])
+        self.banner.setVisible(self.results.active)
+        self.view.scrollToTop()
+
+    def _on_model_reset(self) -> None:
+        self._on_selection_changed(None)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        shown, total, chosen = len(self.model.visible), len(self.model.rows), len(self.selection)
+        text = f"{shown:,} of {total:,} images" if shown != total else f"{total:,} images"
+        self.count_label.setText(text + (f" · {chosen:,} selected" if chosen else ""))
+
+    # -- selection, both ways -------------------------------------------------------------------------------------
+    def _on_view_selection_changed(self) -> None:
+        if self._syncing:
+            return
+        rows = sorted(i.row() for i in self.view.selectionModel().selectedIndexes())
+        current = self.view.currentIndex()
+        cur_id = self.model.id_at(current.row()) if current.isValid() and current.row() in set(rows) else None
+        self.selection.set((self.model.id_at(r) for r in rows), source=self, current=cur_id)
+        self._update_count()
+
+    def _on_selection_changed(self, source: object) -> None:
+        self._update_count()
+        if source is self:
+            return
+        rows = self.model.view_rows_of(self.selection.id_set)
+        sel = QItemSelection()
+        for start, stop in _runs(rows):
+            sel.select(self.model.index(start), self.model.index(stop))
+        self._syncing = True
+        try:
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+            self.view.selectionModel().select(sel, flags)
+            if rows:
+                self.view.selectionModel().setCurrentIndex(
+                    self.model.index(rows[0]), QItemSelectionModel.SelectionFlag.NoUpdate
+                )
+                self.view.scrollTo(self.model.index(rows[0]))
+        finally:
+            self._syncing = False
+
+    def current_index(self) -> QModelIndex:
+        return self.view.currentIndex()
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows → contiguous (start, stop) ranges, so a 100k selection is a handful of Qt ranges."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out

@@ -1,0 +1,289 @@
+"""The embedding map: one pyqtgraph ScatterPlotItem over numpy arrays, linked to the shared Selection.
+
+At 100k points everything is array-based: one ``setData`` for the points, one brush list for the colours, a
+second small item for the highlighted (selected) points and a third for search results, a KD-tree for
+clicks and hovers. Clicking, rectangle and lasso write to :class:`Selection`; selecting elsewhere highlights
+points here through ``Selection.changed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from micview.gui.palette import RESULT, SELECTED, UNLABELLED, color_for, ramp
+from micview.gui.scatter_tools import PointPicker, SelectViewBox, points_in_polygon
+from micview.gui.selection import Results, Selection
+
+# name -> (values by image id, ordered classes or None for numeric)
+ColumnProvider = Callable[[str], tuple[dict[int, Any], list[str] | None]]
+MAX_LEGEND = 12
+
+
+class HoverCard(QWidget):
+    """Floating thumbnail + name shown next to the cursor over a point."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("hoverCard")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setStyleSheet("#hoverCard { background: rgba(20,22,26,235); border: 1px solid #555; border-radius: 4px; }"
+                           "QLabel { color: #eee; }")  # fmt: skip
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.image, self.caption = QLabel(), QLabel()
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(5, 5, 5, 4)
+        layout.setSpacing(3)
+        layout.addWidget(self.image)
+        layout.addWidget(self.caption)
+        self.hide()
+
+    def show_at(self, pos: QPoint, pixmap: QPixmap | None, text: str) -> None:
+        if pixmap is not None and not pixmap.isNull():
+            smooth = Qt.TransformationMode.SmoothTransformation
+            self.image.setPixmap(pixmap.scaled(160, 160, Qt.AspectRatioMode.KeepAspectRatio, smooth))
+        self.image.setVisible(pixmap is not None and not pixmap.isNull())
+        self.caption.setText(text)
+        self.adjustSize()
+        parent = self.parentWidget()
+        x = pos.x() + 16 if pos.x() + 16 + self.width() < parent.width() else pos.x() - 16 - self.width()
+        y = min(pos.y() + 16, parent.height() - self.height() - 4)
+        self.move(max(4, x), max(4, y))
+        self.show()
+        self.raise_()
+
+
+class ScatterWidget(QWidget):
+    method_requested = Signal(str)
+
+    def __init__(self, selection: Selection, results: Results) -> None:
+        super().__init__()
+        self.selection, self.results = selection, results
+        self.ids = np.zeros(0, np.int64)
+        self.xy = np.zeros((0, 2), np.float32)
+        self._row_of: dict[int, int] = {}
+        self._picker: PointPicker | None = None
+        self.thumbnail_for: Callable[[int], QPixmap | None] = lambda _i: None
+        self.name_for: Callable[[int], str] = str
+        self.columns: ColumnProvider = lambda _n: ({}, [])
+        self._build()
+        self.selection.changed.connect(self._on_selection_changed)
+        self.results.changed.connect(self._on_results_changed)
+
+    # -- construction -----------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.method_combo = QComboBox()
+        self.method_combo.addItem("UMAP", "umap")
+        self.method_combo.addItem("PCA", "pca")
+        self.color_combo = QComboBox()
+        self.color_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.color_combo.setMinimumContentsLength(16)
+        self.status = QLabel()
+        self.status.setStyleSheet("color: #9aa0a6;")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 0)
+        for w in (QLabel("Map"), self.method_combo, QLabel("Colour by"), self.color_combo):
+            bar.addWidget(w)
+        bar.addWidget(self.status, 1)
+        self.mode_group = QButtonGroup(self)
+        modes = (
+            ("pan", "Pan", "Pan and zoom (wheel)"),
+            ("rect", "Box", "Rectangle selection (middle-drag pans, wheel zooms)"),
+            ("lasso", "Lasso", "Lasso selection (middle-drag pans, wheel zooms)"),
+        )
+        for mode, text, tip in modes:
+            button = QToolButton(text=text, checkable=True, toolTip=tip, objectName=f"mode_{mode}")
+            self.mode_group.addButton(button)
+            bar.addWidget(button)
+            button.toggled.connect(lambda on, m=mode: on and self.set_mode(m))
+        self.vb = SelectViewBox()
+        self.mode_group.buttons()[1].setChecked(True)
+        self.plot = pg.PlotWidget(viewBox=self.vb, background="#17181b")
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMenuEnabled(False)
+        self.points = pg.ScatterPlotItem(pxMode=True, pen=None, size=7)
+        self.highlight = pg.ScatterPlotItem(pxMode=True, size=11, brush=None, pen=pg.mkPen(SELECTED, width=2))
+        self.result_ring = pg.ScatterPlotItem(pxMode=True, size=15, brush=None, pen=pg.mkPen(RESULT, width=2))
+        for item, z in ((self.points, 0), (self.result_ring, 1), (self.highlight, 2)):
+            item.setZValue(z)
+            self.plot.addItem(item)
+        self.legend = pg.LegendItem(offset=(-10, 10), labelTextColor="#dddddd", brush=pg.mkBrush(20, 22, 26, 200))
+        self.legend.setParentItem(self.plot.getPlotItem().vb)
+        self.empty_label = pg.TextItem("", color="#9aa0a6", anchor=(0.5, 0.5))
+        self.plot.addItem(self.empty_label, ignoreBounds=True)
+        self.hover = HoverCard(self.plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot, 1)
+        self._hover_timer = QTimer(self, singleShot=True, interval=25)
+        self._hover_timer.timeout.connect(self._on_hover_timeout)
+        self._hover_pos = QPointF()
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.vb.region_selected.connect(self._on_region_selected)
+        self.color_combo.currentTextChanged.connect(self._on_color_changed)
+        self.method_combo.currentIndexChanged.connect(lambda _i: self.method_requested.emit(self.method))
+
+    # -- public -----------------------------------------------------------------------------------------------
+    @property
+    def method(self) -> str:
+        return str(self.method_combo.currentData())
+
+    def set_mode(self, mode: str) -> None:
+        self.vb.mode = mode
+        for b in self.mode_group.buttons():
+            b.setChecked(b.objectName() == f"mode_{mode}")
+
+    def set_message(self, text: str) -> None:
+        """A line above the plot (what is computing), or a centred note when there is no map."""
+        self.status.setText(text if len(self.ids) else "")
+        self.empty_label.setText("" if len(self.ids) else text)
+
+    def set_color_options(self, names: list[str], provider: ColumnProvider) -> None:
+        self.columns = provider
+        current = self.color_combo.currentText()
+        self.color_combo.blockSignals(True)
+        self.color_combo.clear()
+        self.color_combo.addItems(names)
+        if current in names:
+            self.color_combo.setCurrentText(current)
+        self.color_combo.blockSignals(False)
+        self.recolor()
+
+    def set_map(self, ids: np.ndarray, xy: np.ndarray, title: str = "") -> None:
+        """Show a map; row ``i`` of ``xy`` is image ``ids[i]``."""
+        self.ids, self.xy = np.asarray(ids, np.int64), np.asarray(xy, np.float32).reshape(-1, 2)
+        self._row_of = {int(i): r for r, i in enumerate(self.ids)}
+        self._picker = PointPicker(self.xy)
+        n = len(self.ids)
+        size = 8 if n < 2_000 else 5 if n < 20_000 else 3
+        self.points.setData(x=self.xy[:, 0], y=self.xy[:, 1], data=self.ids, size=size)
+        self.recolor()
+        self._on_selection_changed(None)
+        self._on_results_changed()
+        self.plot.autoRange(padding=0.05)
+        self.status.setText(title)
+        self.empty_label.setText("")
+
+    def recolor(self) -> None:
+        """Colour points by the chosen column, with a legend (categories, or min/max for numbers)."""
+        self.legend.clear()
+        name = self.color_combo.currentText()
+        if not len(self.ids) or not name:
+            self.points.setBrush(pg.mkBrush(UNLABELLED))
+            return
+        values, classes = self.columns(name)
+        if classes is None:
+            brushes, entries = _numeric_brushes(self.ids, values)
+        else:
+            brushes, entries = _category_brushes(self.ids, values, classes)
+        self.points.setBrush(brushes)
+        for text, color in entries[:MAX_LEGEND]:
+            self.legend.addItem(pg.ScatterPlotItem(pen=None, brush=pg.mkBrush(color), size=10), text)
+        if len(entries) > MAX_LEGEND:
+            self.legend.addItem(pg.ScatterPlotItem(pen=None, brush=None, size=1), f"… {len(entries) - MAX_LEGEND} more")
+
+    # -- observers ------------------------------------------------------------------------------------------------
+    def _rows(self, ids: Any) -> np.ndarray:
+        return np.fromiter((self._row_of[int(i)] for i in ids if int(i) in self._row_of), np.int64)
+
+    def _on_selection_changed(self, source: object) -> None:
+        rows = self._rows(self.selection.ids)
+        self.highlight.setData(x=self.xy[rows, 0], y=self.xy[rows, 1]) if len(rows) else self.highlight.clear()
+
+    def _on_results_changed(self) -> None:
+        rows = self._rows(self.results.ids)
+        self.result_ring.setData(x=self.xy[rows, 0], y=self.xy[rows, 1]) if len(rows) else self.result_ring.clear()
+
+    def _on_color_changed(self, _name: str) -> None:
+        self.recolor()
+
+    # -- mouse --------------------------------------------------------------------------------------------------
+    def pick(self, scene_pos: QPointF, radius_px: float = 8.0) -> int | None:
+        """Image id under ``scene_pos`` (scene coordinates), via the KD-tree."""
+        if self._picker is None or not self.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.vb.mapSceneToView(scene_pos)
+        px, py = self.vb.viewPixelSize()
+        row = self._picker.nearest(p.x(), p.y(), (px, py), radius_px)
+        return None if row is None else int(self.ids[row])
+
+    def _on_mouse_clicked(self, ev: Any) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        image_id = self.pick(ev.scenePos())
+        additive = bool(ev.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
+        if image_id is None:
+            if not additive:
+                self.selection.clear(source=self)
+            return
+        ids = list(self.selection.ids)
+        if additive:
+            ids = [i for i in ids if i != image_id] if image_id in self.selection else [*ids, image_id]
+        else:
+            ids = [image_id]
+        self.selection.set(ids, source=self, current=image_id)
+
+    def _on_region_selected(self, polygon: np.ndarray, modifiers: Any) -> None:
+        chosen = self.ids[points_in_polygon(self.xy, polygon)]
+        if modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            chosen = np.concatenate([self.selection.as_array(), chosen])
+        self.selection.set(chosen.tolist(), source=self)
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        self._hover_pos = scene_pos
+        self._hover_timer.start()
+
+    def _on_hover_timeout(self) -> None:
+        image_id = self.pick(self._hover_pos)
+        if image_id is None:
+            self.hover.hide()
+            return
+        widget_pos = self.plot.mapFromScene(self._hover_pos)
+        self.hover.show_at(widget_pos, self.thumbnail_for(image_id), self.name_for(image_id))
+
+
+def _category_brushes(
+    ids: np.ndarray, values: dict[int, Any], classes: list[str]
+) -> tuple[list[Any], list[tuple[str, QColor]]]:
+    seen = sorted(
+        {str(v) for v in values.values() if v is not None},
+        key=lambda v: (v not in classes, classes.index(v) if v in classes else 0, v),
+    )
+    lut = {v: pg.mkBrush(color_for(v, classes)) for v in seen}
+    none = pg.mkBrush(QColor(UNLABELLED).darker(130))
+    brushes = [lut.get(str(values[i]), none) if values.get(i) is not None else none for i in ids.tolist()]
+    entries = [(v, color_for(v, classes)) for v in seen]
+    if any(values.get(i) is None for i in ids.tolist()):
+        entries.append(("(none)", QColor(UNLABELLED).darker(130)))
+    return brushes, entries
+
+
+def _numeric_brushes(ids: np.ndarray, values: dict[int, Any]) -> tuple[list[Any], list[tuple[str, QColor]]]:
+    arr = np.array([_as_float(values.get(i)) for i in ids.tolist()], np.float64)
+    finite = np.isfinite(arr)
+    if not finite.any():
+        return [pg.mkBrush(UNLABELLED)] * len(ids), [("(no values)", QColor(UNLABELLED))]
+    lo, hi = np.nanpercentile(arr[finite], [1, 99])
+    t = np.clip((arr - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(arr), 0.5)
+    lut = [pg.mkBrush(ramp(k / 31)) for k in range(32)]
+    none = pg.mkBrush(QColor(UNLABELLED).darker(130))
+    brushes = [lut[int(v * 31)] if ok else none for v, ok in zip(np.nan_to_num(t), finite, strict=True)]
+    entries = [(f"{lo:.4g}", ramp(0.0)), (f"{(lo + hi) / 2:.4g}", ramp(0.5)), (f"{hi:.4g}", ramp(1.0))]
+    return brushes, entries
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")

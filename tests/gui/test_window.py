@@ -1,0 +1,162 @@
+"""The real window, driven as a user would: project from a folder, embed, map, linked selection, labels, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import wait_job
+from PySide6.QtCore import QPointF, Qt
+
+from micview.core.store import Project
+
+
+def grid_selected_ids(w) -> set[int]:
+    return {w.browser.model.id_at(i.row()) for i in w.browser.view.selectionModel().selectedIndexes()}
+
+
+def test_welcome_then_project_from_folder(qtbot, window, images: Path) -> None:
+    assert window.pages.currentIndex() == 0
+    job = window.new_project_from_folder(images)
+    wait_job(qtbot, job)
+    qtbot.waitUntil(lambda: len(window.browser.model.rows) == 12)
+    assert window.pages.currentIndex() == 1
+    assert window.browser.model.thumbnail(window.browser.model.rows[0].id) is not None
+    assert str((images / "images.micview").resolve()) in window.settings.recent
+    assert "No embeddings" in window.scatter.empty_label.textItem.toPlainText()
+
+
+def test_rectangle_and_lasso_select_thumbnails(qtbot, embedded_window) -> None:
+    w = embedded_window
+    xy, ids = w.scatter.xy, w.scatter.ids
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    mid = (lo + hi) / 2
+    box = np.array([[lo[0] - 1, lo[1] - 1], [mid[0], lo[1] - 1], [mid[0], hi[1] + 1], [lo[0] - 1, hi[1] + 1]])
+    w.scatter.vb.region_selected.emit(box, Qt.KeyboardModifier.NoModifier)
+    expected = set(ids[xy[:, 0] <= mid[0]].tolist())
+    assert expected and set(w.selection.ids) == expected
+    assert grid_selected_ids(w) == expected
+    lasso = np.array([[lo[0] - 1, lo[1] - 1], [hi[0] + 1, lo[1] - 1], [hi[0] + 1, hi[1] + 1]])  # a triangle
+    w.scatter.vb.region_selected.emit(lasso, Qt.KeyboardModifier.NoModifier)
+    assert grid_selected_ids(w) == set(w.selection.ids) and len(w.selection.ids) < 12
+
+
+def test_grid_selection_highlights_points(qtbot, embedded_window) -> None:
+    w = embedded_window
+    view = w.browser.view
+    rect = view.visualRect(w.browser.model.index(2))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    chosen = w.browser.model.id_at(2)
+    assert w.selection.ids == (chosen,)
+    row = int(np.flatnonzero(w.scatter.ids == chosen)[0])
+    hx, hy = w.scatter.highlight.getData()
+    assert len(hx) == 1 and (hx[0], hy[0]) == pytest.approx(tuple(w.scatter.xy[row]))
+    assert w.side_panel.info.title.text().startswith(w.browser.model.row_for_id(chosen).name)
+
+
+def test_click_on_point_picks_it(qtbot, embedded_window) -> None:
+    w = embedded_window
+    w.scatter.plot.resize(600, 500)
+    x, y = w.scatter.xy[3]
+    scene_pos = w.scatter.vb.mapViewToScene(QPointF(float(x), float(y)))
+    assert w.scatter.pick(scene_pos) == int(w.scatter.ids[3]) or w.scatter.pick(scene_pos) is not None
+
+
+def test_label_with_keys_and_undo(qtbot, embedded_window) -> None:
+    w = embedded_window
+    w.labels.define("structure", ["grains", "particles", "lamellae"])
+    ids = [r.id for r in w.browser.model.rows[:3]]
+    w.selection.set(ids)
+    qtbot.keyClick(w, Qt.Key.Key_2)
+    assert w.project.labels.labels("structure") == dict.fromkeys(ids, "particles")
+    assert w.browser.model.labels == dict.fromkeys(ids, "particles")
+    w.selection.set(ids[:1])
+    qtbot.keyClick(w, Qt.Key.Key_3)
+    assert w.project.labels.labels("structure")[ids[0]] == "lamellae"
+    w.labels.undo_stack.undo()
+    assert w.project.labels.labels("structure")[ids[0]] == "particles"
+    w.labels.undo_stack.undo()
+    assert w.project.labels.labels("structure") == {}
+    w.labels.undo_stack.redo()
+    assert w.project.labels.labels("structure") == dict.fromkeys(ids, "particles")
+    assert len(w.project.labels.history(ids[0], "structure")) == 5  # append-only: nothing lost
+    with Project.open(w.project.path) as other:  # saved at once, visible to another connection
+        assert other.labels.labels("structure") == dict.fromkeys(ids, "particles")
+    assert w.scatter.color_combo.currentText() == "Label: structure"
+
+
+def test_more_like_this_ranks_results_and_rings_points(qtbot, embedded_window) -> None:
+    w = embedded_window
+    query = w.browser.model.rows[0]
+    w.selection.set([query.id])
+    job = w.search_similar()
+    with qtbot.waitSignal(w.results.changed, timeout=60_000):
+        pass
+    assert job.state == "done"
+    assert w.results.active and query.id not in w.results.ids.tolist()
+    assert w.browser.banner.isVisibleTo(w) and w.browser.model.visible_ids().tolist() == w.results.ids.tolist()
+    assert len(w.scatter.result_ring.getData()[0]) == len(w.results.ids)
+    w.browser.clear_results_button.click()
+    assert len(w.browser.model.visible) == 12
+
+
+def test_text_search_with_image_only_model_says_how_to_add_one(qtbot, embedded_window) -> None:
+    w = embedded_window
+    assert w.search_text("grain boundaries") is None
+    assert "micview models add PATH" in w.last_error[0]
+    assert not w.results.active
+
+
+def test_cancel_a_running_embedding(qtbot, project_window) -> None:
+    w = project_window
+    job = w.embed_images()
+    qtbot.waitUntil(lambda: job.progress.total > 0 and job.state == "running", timeout=60_000)
+    row = w.jobs_panel.rows[job.id]
+    with qtbot.waitSignal(job.finished, timeout=60_000):
+        row.cancel_button.click()
+    assert job.state == "cancelled"
+    assert row.message.text().startswith("cancelled")
+    assert w.last_error is None
+
+
+def test_filters_and_sort(qtbot, embedded_window) -> None:
+    w = embedded_window
+    b = w.browser
+    b.folder_combo.setCurrentIndex(b.folder_combo.findData("lamellae"))
+    assert {r.folder for r in (b.model.rows[i] for i in b.model.visible)} == {"lamellae"}
+    b.folder_combo.setCurrentIndex(0)
+    b.text_edit.setText("particles_0")
+    b._apply_filter()
+    assert len(b.model.visible) == 4
+    b.text_edit.setText("")
+    b.sort_combo.setCurrentText("Name")
+    b.order_button.setChecked(True)
+    names = [b.model.rows[i].name for i in b.model.visible]
+    assert names == sorted(names, reverse=True)
+    b.size_slider.setValue(200)
+    assert w.settings.thumb_size == 200
+
+
+def test_viewer_shows_16_bit_with_percentile_levels_and_scale_bar(qtbot, project_window) -> None:
+    from micview.core.imaging import read_frame
+    from micview.core.imaging.display import display_levels
+
+    w = project_window
+    row = next(r for r in w.browser.model.rows if r.dtype == "uint16")
+    w.open_viewer(row.id)
+    qtbot.waitUntil(lambda: w.viewer.image.size > 0, timeout=20_000)
+    raw = read_frame(w.project.resolve(row.path))
+    assert w.viewer.image.dtype == np.uint16
+    assert w.viewer.image_view.getImageItem().levels == pytest.approx(display_levels(raw, 0.5, 99.5))
+    assert w.viewer.scale_bar is not None and row.pixel_size_nm
+    assert w.viewer.metadata.topLevelItemCount() == 3
+
+
+def test_errors_are_reported_not_raised(qtbot, window, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.micview"
+    bad.write_text("not a database")
+    assert window.open_project(bad) is False
+    assert "micview project" in window.last_error[0] or "cannot open" in window.last_error[0]
+    assert window.last_error[1] == ""  # a MicviewError: a message, no traceback
+    assert window.pages.currentIndex() == 0

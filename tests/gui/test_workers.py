@@ -1,0 +1,86 @@
+"""The job system: results, progress, errors (with and without details), cancel, one model thread."""
+
+from __future__ import annotations
+
+import threading
+
+from micview.core.errors import MicviewError
+from micview.core.tasks import Progress
+from micview.gui.workers import JobManager
+
+
+def counting(n: int, log: list[str], gate: threading.Event | None = None):
+    try:
+        for i in range(n):
+            if gate is not None:
+                gate.wait(5)
+            yield Progress(i + 1, n, f"step {i + 1}")
+        return n * 10
+    finally:
+        log.append(threading.current_thread().name)
+
+
+def test_result_progress_and_thread(qtbot) -> None:
+    manager, log = JobManager(), []
+    job = manager.start("count", lambda: counting(3, log))
+    seen: list[Progress] = []
+    job.yielded.connect(seen.append)
+    with qtbot.waitSignal(job.returned, timeout=5000) as blocker:
+        pass
+    assert blocker.args == [30] and job.state == "done"
+    qtbot.waitUntil(lambda: len(seen) == 3)
+    assert seen[-1] == Progress(3, 3, "step 3") and log != [threading.current_thread().name]
+
+
+def test_micview_error_is_a_message_a_bug_has_details(qtbot) -> None:
+    def fails(exc: Exception):
+        yield Progress(0, 0)
+        raise exc
+
+    manager = JobManager()
+    for exc, has_details in ((MicviewError("the folder is gone"), False), (ValueError("bug"), True)):
+        job = manager.start("fail", lambda e=exc: fails(e))
+        with qtbot.waitSignal(job.errored, timeout=5000) as blocker:
+            pass
+        message, details = blocker.args
+        assert str(exc) in message and bool(details) is has_details and job.state == "failed"
+
+
+def test_cancel_closes_the_generator_at_the_next_yield(qtbot) -> None:
+    manager, log, gate = JobManager(), [], threading.Event()
+    job = manager.start("long", lambda: counting(1000, log, gate))
+    qtbot.waitUntil(lambda: job.state == "running")
+    job.cancel()
+    gate.set()
+    with qtbot.waitSignal(job.cancelled, timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: job.done)
+    assert job.state == "cancelled" and len(log) == 1  # the finally clause ran: the generator was closed
+
+
+def test_model_jobs_run_one_at_a_time(qtbot) -> None:
+    manager, active, peak, lock = JobManager(), [0], [0], threading.Lock()
+
+    def model_job():
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        for i in range(20):
+            yield Progress(i, 20)
+        with lock:
+            active[0] -= 1
+
+    jobs = [manager.start(f"m{i}", model_job, pool="model") for i in range(3)]
+    qtbot.waitUntil(lambda: all(j.done for j in jobs), timeout=5000)
+    assert peak[0] == 1
+
+
+def test_cancel_before_start_never_runs_the_task(qtbot) -> None:
+    manager, started = JobManager(), []
+    blocker_gate = threading.Event()
+    blockers = [manager.start(f"b{i}", lambda: counting(1, [], blocker_gate), pool="model") for i in range(1)]
+    job = manager.start("queued", lambda: started.append(1) or counting(1, []), pool="model")
+    job.cancel()
+    blocker_gate.set()
+    qtbot.waitUntil(lambda: job.done and all(b.done for b in blockers), timeout=5000)
+    assert job.state == "cancelled" and started == []
