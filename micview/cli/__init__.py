@@ -14,7 +14,7 @@ from micview import __version__
 from micview.core.errors import Cancelled, MicviewError
 
 # Each module has register(subparsers); they import their heavy libraries inside the command functions only.
-_COMMAND_MODULES = ("_project_cmds", "_model_cmds", "_plate_cmds")
+_COMMAND_MODULES = ("_project_cmds", "_model_cmds", "_plate_cmds", "_vqa_cmds")
 
 
 def build_parser() -> argparse.ArgumentParser:

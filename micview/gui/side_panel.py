@@ -23,6 +23,15 @@ RESERVED = {
     "Analysis": "Cluster quality, outliers and label consistency of the embeddings (coming soon).",
 }
 _REGISTRY: dict[str, PanelFactory] = {}
+# micview's own panels, imported when the first window is built (Qt-only modules; models load on use).
+_BUILTIN_PANELS = ("micview.gui.panels.vqa_panel",)
+
+
+def _register_builtin() -> None:
+    import importlib
+
+    for module in _BUILTIN_PANELS:
+        importlib.import_module(module).register()
 
 
 def register_panel(name: str, factory: PanelFactory) -> None:
@@ -58,6 +67,7 @@ class SidePanel(QTabWidget):
         super().__init__()
         self.info = InfoTab()
         self.addTab(self.info, "Info")
+        _register_builtin()
         names = [*RESERVED, *[n for n in _REGISTRY if n not in RESERVED]]
         for name in names:
             factory = _REGISTRY.get(name)

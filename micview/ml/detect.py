@@ -24,7 +24,8 @@ def describe_folder(folder: Path) -> tuple[str, int | None]:
     """(family, embedding size or None) of a model folder.
 
     ``open_clip_config.json`` means open_clip; ``config.json`` with ``model_type`` clip/siglip/siglip2 means
-    transformers. Anything else is refused with a message saying what was expected.
+    transformers; a vision-language model (config + processor) is ``vlm``. Anything else is refused with a
+    message saying what was expected.
     """
     if not folder.is_dir():
         raise ModelError(f"{folder}: no such folder.")
@@ -34,6 +35,10 @@ def describe_folder(folder: Path) -> tuple[str, int | None]:
         cfg = _json(folder / "open_clip_config.json").get("model_cfg", {})
         return "open_clip", cfg.get("embed_dim")
     if (folder / "config.json").is_file():
+        from micview.ml.vlm.folder import looks_like_vlm
+
+        if looks_like_vlm(folder):  # registered for ask/mcq/describe, not for embedding
+            return "vlm", None
         cfg = _json(folder / "config.json")
         kind = cfg.get("model_type")
         if kind in TRANSFORMERS_TYPES:

@@ -31,6 +31,7 @@ FAMILY_LOADERS = {
     "open_clip": "micview.ml.families.openclip:load",
     "transformers": "micview.ml.families.hf:load",
     "marco": "micview.ml.marco.family:load",
+    "vlm": "micview.ml.vlm.model:not_an_embedder",
 }
 
 

@@ -152,3 +152,28 @@ def test_fields_notes_tags(project: Project) -> None:
     assert project.fields.all() == {a: {"contributor": "Prof X", "length_bar": "40 μm"}}
     assert project.fields.note(a) == "charging artefact top left"
     assert project.fields.tags() == {a: ["review"]}
+
+
+def test_an_old_project_is_migrated_forward_and_keeps_its_data(tmp_path: Path) -> None:
+    """A file at schema 1 (as the first release wrote it) opens, upgrades, and loses nothing."""
+    from micview.core.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.micview"
+    con = sqlite3.connect(path, isolation_level=None)
+    con.executescript(f"BEGIN; {MIGRATIONS[0]} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version=1; COMMIT;")
+    con.execute(
+        "INSERT INTO images (path, name, folder, status, added_at, updated_at) "
+        "VALUES ('a.png', 'a.png', '', 'ok', 'x', 'x')"
+    )
+    con.execute(
+        "INSERT INTO annotations (image_id, task, label, source, created_at) "
+        "VALUES (1, 'technique', 'SEM', 'user', 'x')"
+    )
+    con.close()
+    with Project.open(path) as p:
+        assert p.schema_version == SCHEMA_VERSION
+        assert p.labels.labels("technique") == {1: "SEM"}
+        fresh = Project.create(tmp_path / "fresh.micview")
+        schema = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+        assert p.con.execute(schema).fetchall() == fresh.con.execute(schema).fetchall()
+        fresh.close()

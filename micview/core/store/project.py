@@ -57,6 +57,7 @@ class Project:
         self.root = path.parent
         self._con = con
         from micview.core.store.annotations import Annotations
+        from micview.core.store.answers import Answers
         from micview.core.store.embeddings import Embeddings
         from micview.core.store.fields import Fields
         from micview.core.store.images import Images
@@ -67,6 +68,7 @@ class Project:
         self.embeddings = Embeddings(self)
         self.runs = Runs(self)
         self.fields = Fields(self)
+        self.answers = Answers(self)
 
     # -- opening -----------------------------------------------------------------------------------------
     @classmethod

@@ -137,6 +137,27 @@ CREATE TABLE image_fields (
 );
 """
 
-MIGRATIONS: list[str] = [_V1]
+# v2: answers of vision-language models (free questions, multiple choice, descriptions), one row per answer.
+_V2 = """
+CREATE TABLE answers (
+    id           INTEGER PRIMARY KEY,
+    image_id     INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    kind         TEXT NOT NULL,           -- 'question', 'mcq', 'description'
+    question     TEXT NOT NULL,
+    answer       TEXT NOT NULL,           -- the text, or for 'mcq' the chosen option ('' when none)
+    options_json TEXT,                    -- 'mcq': the options in letter order
+    scores_json  TEXT,                    -- 'mcq': each option's probability, same order
+    truth        TEXT,                    -- evaluation rows: the expected option
+    item_key     TEXT,                    -- evaluation rows: the row's key, so a re-run skips it
+    model_id     TEXT,
+    run_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    seconds      REAL,                    -- model time spent on this answer
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX answers_image ON answers(image_id, kind);
+CREATE INDEX answers_run ON answers(run_id, item_key);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 APPLICATION_ID = 0x4D435657  # 'MCVW': lets `file` and micview tell a project from any other SQLite file

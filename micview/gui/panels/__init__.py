@@ -1,0 +1,1 @@
+"""Side-panel tabs (Classify, VQA, Analysis), each a self-contained QWidget."""
