@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -30,3 +31,21 @@ def write_plate(root: Path, plate: str = "plateA", wells: tuple[str, ...] = ("A0
                 seed += 1
                 write_drop(root / plate / day / f"{well}_{drop}.jpg", seed)
     return root
+
+
+def write_plate_series(
+    root: Path, plate: str, wells: list[str], *, drops: int = 1, days: tuple[str, ...] = ("2024-01-05",)
+) -> list[Path]:
+    """``root/<plate>/<day>/<well>_<drop>.jpg`` for every well, drop and day given (generic naming)."""
+    out = []
+    for day in days:
+        for well in wells:
+            for drop in range(1, drops + 1):
+                seed = zlib.crc32(f"{plate}/{day}/{well}/{drop}".encode())
+                out.append(write_drop(root / plate / day / f"{well}_{drop}.jpg", seed, (48, 36)))
+    return out
+
+
+def all_wells(rows: int = 8, cols: int = 12) -> list[str]:
+    """Every well of a plate, row-major: A1 … H12 for 96 wells."""
+    return [f"{chr(ord('A') + r)}{c + 1:02d}" for r in range(rows) for c in range(cols)]

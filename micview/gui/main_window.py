@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -30,6 +31,7 @@ from micview.gui.actions import ActionsMixin
 from micview.gui.browser.view import BrowserWidget
 from micview.gui.jobs import JobsPanel, JobsStatus
 from micview.gui.labelling import LabelBar, LabelController
+from micview.gui.plates import PlateView
 from micview.gui.scatter import ScatterWidget
 from micview.gui.search_bar import SearchBar
 from micview.gui.selection import Results, Selection
@@ -75,7 +77,11 @@ class MainWindow(ActionsMixin, QMainWindow):
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(0)
         col.addWidget(self.label_bar)
-        col.addWidget(split, 1)
+        self.plate_view = PlateView(self)
+        self.central_tabs = QTabWidget(documentMode=True)
+        self.central_tabs.addTab(split, "Images")
+        self.central_tabs.addTab(self.plate_view, "Plates")
+        col.addWidget(self.central_tabs, 1)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
         self.pages.addWidget(workspace)
@@ -129,6 +135,9 @@ class MainWindow(ActionsMixin, QMainWindow):
         view = bar.addMenu("&View")
         view.addAction(self.side_dock.toggleViewAction())
         view.addAction(self.jobs_dock.toggleViewAction())
+        self._action(
+            view, "Plates", lambda: self.central_tabs.setCurrentWidget(self.plate_view), QKeySequence("Ctrl+P")
+        )
         self.menus_needing_project = [self.add_folder_action, images]
 
     def _action(self, menu: object, text: str, slot: object, key: object = None) -> QAction:
@@ -226,6 +235,7 @@ class MainWindow(ActionsMixin, QMainWindow):
         """Re-read the image list (after an import) and the labels of the active task."""
         self.browser.model.set_project(self.project)
         self._on_labels_changed()
+        self.plate_view.mark_stale()
 
     # -- dialogs ------------------------------------------------------------------------------------------------
     def ask_new_project(self) -> None:

@@ -1,0 +1,83 @@
+"""Keyboard scoring of wells (undoable) and auto-scoring a plate with MARCO through the window's job system.
+
+A key scores *every drop of the current well at its latest time point* (one keystroke per well: that is how
+plates are scored by eye, and the model scores each image; a drop that differs is scored in the browser).
+The change goes on the window's one undo stack as the labelling command, so Ctrl+Z undoes plate scores and
+browser labels alike, in order; undoing also brings the grid back to that well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from micview.core.errors import MicviewError
+from micview.core.plate_export import TASK
+from micview.core.store import Project
+from micview.core.tasks import Progress
+from micview.gui.labelling import LabelController, SetLabels
+
+if TYPE_CHECKING:
+    from micview.gui.plates.model import WellState
+
+MARCO_MISSING = (
+    "MARCO is not installed on this computer. Add it once with `micview models add marco` "
+    "(it converts the published MARCO model; see the README), then score the plate again."
+)
+
+
+class ScoreWell(SetLabels):
+    """Score (or clear, ``label`` None) the drops of ``well``; undo also calls ``go_to(well)``."""
+
+    def __init__(
+        self, ctl: LabelController, well: str, ids: list[int], label: str | None, go_to: Callable[[str], None]
+    ) -> None:
+        super().__init__(ctl, TASK, ids, label)
+        self.well, self.go_to = well, go_to
+        self.setText(f"score well {well} “{label}”" if label else f"clear the score of well {well}")
+
+    def undo(self) -> None:
+        super().undo()
+        self.go_to(self.well)
+
+
+def scoring_ids(state: WellState) -> list[int]:
+    """The images a key press scores: each drop of the well at its latest time point."""
+    return [s.drop.image_id for s in state.latest]
+
+
+def next_well(wells: list[str], current: str | None, step: int = 1) -> str | None:
+    """The well after (or before) ``current`` in the queue; stays on the last one at the end."""
+    if not wells:
+        return None
+    if current not in wells:
+        return wells[0]
+    i = wells.index(current) + step
+    return wells[max(0, min(len(wells) - 1, i))]
+
+
+# -- auto-scoring ------------------------------------------------------------------------------------------------
+def marco_available(model_id: str = "marco") -> bool:
+    """Whether MARCO is registered and its converted files are here (cheap: reads the model list only)."""
+    from micview.ml.registry import get_spec, locate
+
+    try:
+        return locate(get_spec(model_id)) is not None
+    except MicviewError:
+        return False
+
+
+def score_plate_task(path: Path, plate: str, pattern: str | None) -> Generator[Progress, None, Any]:
+    """Job factory body: MARCO scores ``plate`` with its own project connection on the model thread."""
+    from micview.ml.marco.score import score_project
+
+    with Project.open(path) as project:
+        return (yield from score_project(project, plate=plate, pattern=pattern))
+
+
+def summary_text(summary: Any) -> str:
+    if summary is None:
+        return "Scoring stopped."
+    failed = f", {len(summary.failed)} could not be read" if getattr(summary, "failed", None) else ""
+    return f"MARCO scored {summary.scored} drop images ({summary.already} already scored){failed}."
