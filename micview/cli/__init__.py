@@ -14,7 +14,7 @@ from micview import __version__
 from micview.core.errors import Cancelled, MicviewError
 
 # Each module has register(subparsers); they import their heavy libraries inside the command functions only.
-_COMMAND_MODULES = ("_project_cmds", "_model_cmds", "_plate_cmds", "_vqa_cmds")
+_COMMAND_MODULES = ("_project_cmds", "_model_cmds", "_plate_cmds", "_vqa_cmds", "_classify_cmds")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MicviewError as exc:
         print(f"micview: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `micview info ... | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("micview: interrupted", file=sys.stderr)
         return 130

@@ -3,7 +3,8 @@
 * The key column is ``file``: the image path relative to the project (or as given; joined by file name when
   that is unique).
 * A label task ``T`` is the column ``T`` (the user's label), with model output in ``T_pred`` and ``T_score``
-  (the top class's score) and one ``T_p_<class>`` column per class where the model gave every class's score.
+  (the top class's score) and one ``T_p_<class>`` column per class where the model gave every class's score,
+  then ``T_top2`` (the second most likely class) and ``T_model`` (the model id) where ``T`` has predictions.
 * Metadata columns follow.
 
 Exports are safe against spreadsheet formula injection (a cell that starts with ``= + - @`` or a control
@@ -75,15 +76,18 @@ def _unescape(value: str) -> str:
     return value
 
 
-def _is_model_column(name: str) -> bool:
-    return name.endswith(("_pred", "_score")) or "_p_" in name
+def _is_model_column(name: str, header: Sequence[str] = ()) -> bool:
+    """Model output columns; ``T_model`` only counts when ``T`` is a column too (``microscope_model`` is data)."""
+    if name.endswith(("_pred", "_score", "_top2")) or "_p_" in name:
+        return True
+    return name.endswith("_model") and name[: -len("_model")] in header
 
 
 def guess_tasks(header: Sequence[str], rows: Sequence[dict[str, str]]) -> list[str]:
     """Columns that look like labels: values repeat, few distinct ones, each used on average by several rows."""
     tasks = []
     for col in header:
-        if col in _NOT_FIELDS or _is_model_column(col):
+        if col in _NOT_FIELDS or _is_model_column(col, header):
             continue
         values = [r[col] for r in rows if r.get(col)]
         distinct = len(set(values))
@@ -141,7 +145,7 @@ def import_labels(
         raise CsvError(f"{csv_path}: no column(s) {', '.join(missing)} (columns: {', '.join(header)}).")
     report = LabelImportReport(rows=len(rows))
     report.fields = [h for h in header if h != key and h not in chosen and h not in _NOT_FIELDS
-                     and not _is_model_column(h)]  # fmt: skip
+                     and not _is_model_column(h, header)]  # fmt: skip
     matched = _match_rows(project, csv_path, key, rows, report)
     with project.transaction():
         for task in chosen:
@@ -211,6 +215,7 @@ def export_csv(
     header = [KEY]
     for t in task_names:
         header += [t, f"{t}_pred", f"{t}_score", *(f"{t}_p_{c}" for c in class_cols[t])]
+        header += [f"{t}_top2", f"{t}_model"] if model[t] else []
     header += [*_EXPORT_FILE_COLUMNS, *INSTRUMENT_COLUMNS, *field_names, "tags", "error", "content_hash"]
     rows = (
         _export_row(im, task_names, user, model, class_cols, fields.get(im.id, {}), field_names, tags) for im in images
@@ -243,11 +248,19 @@ def _export_row(
         scores = (m.scores or {}) if m else {}
         row += [u.label if u else None, m.label if m else None, m.score if m else None]
         row += [scores.get(c) for c in class_cols[t]]
+        if model[t]:
+            row += [_second(scores), m.model_id if m else None]
     row += [getattr(im, c) for c in _EXPORT_FILE_COLUMNS]
     row += [getattr(im, c) for c in INSTRUMENT_COLUMNS]
     row += [fields.get(f) for f in field_names]
     row += ["; ".join(tags.get(im.id, [])) or None, im.error, im.content_hash]
     return [_cell(v) for v in row]
+
+
+def _second(scores: dict[str, float]) -> str | None:
+    """The second most likely class (``T_top2``), or ``None`` with fewer than two scores."""
+    ranked = sorted(scores, key=lambda c: -scores[c])
+    return ranked[1] if len(ranked) > 1 else None
 
 
 def _write_atomic(path: Path, header: list[str], rows: Iterable[list[str]]) -> None:

@@ -216,6 +216,7 @@ class MainWindow(ActionsMixin, QMainWindow):
         tasks = self.labels.tasks()
         self.labels.set_task(tasks[0] if tasks else "")
         self.refresh_map()
+        self.side_panel.project_changed()
 
     def close_project(self) -> None:
         if self.project is None:

@@ -24,7 +24,7 @@ RESERVED = {
 }
 _REGISTRY: dict[str, PanelFactory] = {}
 # micview's own panels, imported when the first window is built (Qt-only modules; models load on use).
-_BUILTIN_PANELS = ("micview.gui.panels.vqa_panel",)
+_BUILTIN_PANELS = ("micview.gui.panels.classify_panel", "micview.gui.panels.vqa_panel")
 
 
 def _register_builtin() -> None:
@@ -72,6 +72,13 @@ class SidePanel(QTabWidget):
         for name in names:
             factory = _REGISTRY.get(name)
             self.add_tab(name, factory(context) if factory else _placeholder(RESERVED[name]))
+
+    def project_changed(self) -> None:
+        """Tell plug-in tabs that another project is open: each one with a ``refresh()`` re-reads it."""
+        for i in range(self.count()):
+            refresh = getattr(self.widget(i), "refresh", None)
+            if callable(refresh):
+                refresh()
 
     def add_tab(self, name: str, widget: QWidget) -> QWidget:
         """Add a tab (or replace the one named ``name``) and return the widget."""

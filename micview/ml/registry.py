@@ -149,6 +149,11 @@ def all_models() -> list[ModelSpec]:
 
 
 def get_spec(model_id: str) -> ModelSpec:
+    """The entry for ``model_id``; feature variants such as ``effnet-lite0+texture`` describe their base model."""
+    if "+" in model_id:
+        from micview.ml.features import base_spec
+
+        return base_spec(model_id)
     for spec in all_models():
         if spec.id == model_id:
             return spec
@@ -207,6 +212,10 @@ def load_embedder(model_id: str, *, device: str | None = None, precision: str | 
     """Load a model by id: weights found offline, placed on ``device`` in ``precision``."""
     from micview.ml.device import choose
 
+    if "+" in model_id:  # a feature variant of a registered model (micview.ml.features)
+        from micview.ml.features import load_feature_embedder
+
+        return load_feature_embedder(model_id, device=device, precision=precision)  # type: ignore[no-any-return]
     spec = get_spec(model_id)
     where = require(spec)
     module_name, func_name = spec.loader.split(":")

@@ -67,6 +67,12 @@ def test_guess_tasks_takes_columns_with_few_distinct_values() -> None:
     rows = [{"file": f"{i}.jpg", "technique": "SEM" if i % 3 else "TEM", "description": f"sample {i}",
              "outcome_pred": "clear"} for i in range(30)]  # fmt: skip
     assert guess_tasks(["file", "technique", "description", "outcome_pred"], rows) == ["technique"]
+    assert not {"technique_top2", "technique_model"} & set(
+        guess_tasks(
+            ["file", "technique", "technique_top2", "technique_model"],
+            [{"file": f"{i}", "technique": "SEM", "technique_top2": "TEM", "technique_model": "m"} for i in range(30)],
+        )
+    )
 
 
 def test_export_round_trip_and_formula_injection(project: Project, tmp_path: Path) -> None:
@@ -85,6 +91,8 @@ def test_export_round_trip_and_formula_injection(project: Project, tmp_path: Pat
     raw = out.read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in raw and "'+44 1223" in raw  # neutralised for spreadsheets
     assert rows[0]["technique_pred"] == "TEM" and float(rows[0]["technique_score"]) == 0.75
+    assert header[6:8] == ["technique_top2", "technique_model"]
+    assert (rows[0]["technique_top2"], rows[0]["technique_model"]) == ("SEM", "m")
     assert rows[2]["technique"] == '=HYPERLINK("http://evil")'  # and restored on import
 
     with Project.create(tmp_path / "q.micview") as q:

@@ -85,6 +85,10 @@ class VqaPanel(QWidget):
 
         self.model_box.addItems(list(SUGGESTED))
 
+    def refresh(self) -> None:
+        """The side panel calls this when a project opens."""
+        self.refresh_tasks()
+
     def refresh_tasks(self) -> None:
         """Call when a project is opened or its tasks change."""
         project = self._ctx.project

@@ -1,0 +1,196 @@
+"""Classification commands: classify, evaluate, learn-curve, suggest.
+
+Nothing heavy is imported at module level (``micview --help`` stays fast): numpy, scikit-learn and torch
+come in through :mod:`micview.ml.classify` inside the command functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from micview.cli._progress import run_with_bar
+from micview.core.store import Project
+
+DEFAULT_MODEL = "effnet-lite0"  # micview.ml.registry.DEFAULT_MODEL, repeated to keep --help import-light
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    SubParsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def register(sub: SubParsers) -> None:
+    _register_classify(sub)
+    _register_evaluate(sub)
+    _register_curve(sub)
+    _register_suggest(sub)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path)
+    p.add_argument("--task", required=True, help="label task, e.g. technique (or technique_group)")
+    p.add_argument("--model",
+                   help=f"model id whose vectors to use (default: the model of the task's latest predictions, "
+                        f"else {DEFAULT_MODEL}; try {DEFAULT_MODEL}+texture for micrograph textures)")  # fmt: skip
+    p.add_argument("--groups", action="store_true", help="use the task's label groups (predictions go to TASK_group)")
+    p.add_argument("--groups-file", type=Path, help="JSON mapping label -> group; stored with the task")
+    p.add_argument("--exclude", help="comma-separated classes to leave out (after grouping), e.g. other")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _register_classify(sub: SubParsers) -> None:
+    p = sub.add_parser(
+        "classify", help="predict a label task for every image",
+        description="Predict TASK for every image: learns from your labels of TASK (any model) and, for "
+        "CLIP-family models, from the task's prompt set (zero-shot); writes TASK_pred and scores.",
+    )  # fmt: skip
+    _common(p)
+    p.add_argument("--prompts", help="prompt set name or JSON file (default: the project's, else resources/prompts)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--zero-shot-only", action="store_true", help="ignore labels, use prompts only")
+    g.add_argument("--no-zero-shot", action="store_true", help="ignore prompts, use labels only")
+    p.add_argument("--method", choices=["auto", "prototype", "knn", "logreg"], default="auto",
+                   help="few-shot classifier (default: chosen by cross-validation on your labels)")  # fmt: skip
+    p.set_defaults(func=cmd_classify)
+
+
+def _register_evaluate(sub: SubParsers) -> None:
+    p = sub.add_parser(
+        "evaluate", help="score predictions against a label column",
+        description="Accuracy, balanced accuracy, macro F1, per-class scores and the confusion matrix of TASK's "
+        "predictions against the user labels in --truth (cross-validated when --truth is what it learnt from).",
+    )  # fmt: skip
+    _common(p)
+    p.add_argument("--truth", required=True, help="label column to compare with (grouped like --task)")
+    p.add_argument("--mode", choices=["auto", "stored", "cv"], default="auto")
+    p.add_argument("--report", type=Path, help="folder for report.md/.html/.json and the confusion-matrix PNG")
+    p.set_defaults(func=cmd_evaluate)
+
+
+def _register_curve(sub: SubParsers) -> None:
+    p = sub.add_parser(
+        "learn-curve", help="accuracy against the number of labels per class",
+        description="k-shot learning curve from TASK's labels: k labels per class, repeated random draws, "
+        "tested on all other labelled images.",
+    )  # fmt: skip
+    _common(p)
+    p.add_argument("--k", default="1,5,10,20", help="labels per class (default 1,5,10,20)")
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--report", type=Path, help="also write the report (with a 5-fold cross-validation)")
+    p.set_defaults(func=cmd_curve)
+
+
+def _register_suggest(sub: SubParsers) -> None:
+    p = sub.add_parser(
+        "suggest", help="which images to label next",
+        description="Unlabelled images the classifier is least sure about and that differ from each other.",
+    )  # fmt: skip
+    _common(p)
+    p.add_argument("-n", type=int, default=20, help="how many (default 20)")
+    p.set_defaults(func=cmd_suggest)
+
+
+# -- helpers --------------------------------------------------------------------------------------------------
+def _split(text: str | None) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else []
+
+
+def _view(project: Project, args: argparse.Namespace) -> Any:
+    """The task as asked (grouped or not); also settles ``args.model`` when it was not given."""
+    from micview.ml.classify import load_groups, task_view
+
+    groups = load_groups(args.groups_file) if args.groups_file else None
+    view = task_view(project, args.task, grouped=args.groups, groups=groups, exclude=_split(args.exclude))
+    if args.model is None:  # evaluate/suggest follow the model that `classify` used
+        latest = max(project.labels.current(view.name, "model").values(), key=lambda a: a.created_at, default=None)
+        args.model = latest.model_id if latest is not None and latest.model_id else DEFAULT_MODEL
+    return view
+
+
+def _ensure_vectors(project: Project, model_id: str, quiet: bool) -> None:
+    from micview.ml.embedding import embed_project, todo_rows
+    from micview.ml.features import load_feature_embedder
+
+    if not todo_rows(project, model_id)[0]:
+        return
+    s = run_with_bar(embed_project(project, model_id, embedder=load_feature_embedder(model_id)), quiet=quiet)
+    print(f"Embedded {s.embedded} images with {model_id}" + (f"; {len(s.failed)} failed" if s.failed else ""))
+
+
+# -- commands -------------------------------------------------------------------------------------------------
+def cmd_classify(args: argparse.Namespace) -> int:
+    from micview.ml.classify import classify, load_prompt_set
+
+    with Project.open(args.project) as project:
+        view = _view(project, args)
+        _ensure_vectors(project, args.model, args.quiet)
+        prompts = load_prompt_set(args.prompts) if args.prompts else None
+        zs = True if args.zero_shot_only or args.prompts else (False if args.no_zero_shot else None)
+        task = classify(project, view, args.model, zero_shot=zs, prompts=prompts, method=args.method,
+                        use_labels=not args.zero_shot_only)  # fmt: skip
+        r = run_with_bar(task, quiet=args.quiet)
+    print(f"{view.name}: {len(r.image_ids)} images classified with {r.model_id} ({r.method}; {r.n_labels} labels)")
+    if r.few_shot is not None and r.few_shot.cv:
+        cv = ", ".join(f"{m} {v:.3f}" for m, v in r.few_shot.cv.items())
+        print(f"  cross-validated balanced accuracy on your labels: {cv}; temperature {r.few_shot.temperature:.2f}")
+    if r.weight is not None:
+        print(f"  weight of your labels vs prompts: {r.weight:.2f}")
+    for c, n in r.counts().items():
+        print(f"  {c}: {n}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from micview.ml.classify import evaluate_task, write_report
+    from micview.ml.classify.report import markdown_table, metric_rows, per_class_rows, summary_rows
+
+    with Project.open(args.project) as project:
+        view = _view(project, args)
+        _ensure_vectors(project, args.model, args.quiet)
+        ev = evaluate_task(project, view, args.truth, model_id=args.model, mode=args.mode)
+    print(markdown_table(["Task", "Accuracy", "Balanced Accuracy", "Macro F1"], summary_rows([ev])), "\n")
+    print(markdown_table(["Task", "Metric", "Score"], metric_rows([ev])), "\n")
+    print(markdown_table(["Class", "Precision", "Recall", "F1", "Support"], per_class_rows(ev)))
+    if note := ev.extra.get("note"):
+        print(f"\nNote: {note}")
+    if args.report:
+        paths = write_report(args.report, [ev], notes=[ev.extra.get("note", "")])
+        print(f"\nReport written: {paths['md']}, {paths['html']}, {paths['json']}")
+    return 0
+
+
+def cmd_curve(args: argparse.Namespace) -> int:
+    from micview.ml.classify import cross_validate, learning_curve, load_vectors, write_report
+    from micview.ml.classify.report import CURVE_HEADER, curve_rows, markdown_table
+    from micview.ml.classify.service import labelled_rows
+
+    with Project.open(args.project) as project:
+        view = _view(project, args)
+        _ensure_vectors(project, args.model, args.quiet)
+        ids, X = load_vectors(project, args.model)
+        rows, y = labelled_rows(ids, view.labels(project))
+    ks = [int(k) for k in _split(args.k)]
+    curve = learning_curve(X[rows], y, ks, repeats=args.repeats)
+    print(markdown_table(CURVE_HEADER, curve_rows(view.name, curve)))
+    if args.report:
+        ev = cross_validate(X[rows], y, task=view.name)
+        ev.model = f"{args.model}, 5-fold CV"
+        paths = write_report(args.report, [ev], curves={view.name: curve})
+        print(f"\nReport written: {paths['html']}")
+    return 0
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from micview.ml.classify import suggest_for_task
+
+    with Project.open(args.project) as project:
+        view = _view(project, args)
+        _ensure_vectors(project, args.model, args.quiet)
+        found = suggest_for_task(project, view, args.model, n=args.n)
+        paths = {s.image_id: project.images.get(s.image_id).path for s in found}
+    print("file\tpredicted\tscore\tuncertainty")
+    for s in found:
+        pred = f"{s.predicted}\t{s.score:.3f}" if s.predicted else "-\t-"
+        print(f"{paths[s.image_id]}\t{pred}\t{s.uncertainty:.3f}")
+    return 0

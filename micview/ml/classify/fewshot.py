@@ -1,0 +1,212 @@
+"""Few-shot classifiers on image embeddings, chosen by cross-validation on the user's own labels.
+
+Three candidates, because which one wins depends on how many labels there are:
+
+* ``prototype`` — nearest class mean by cosine (SimpleShot, Wang et al. 2019): no parameters, best with 1–3
+  labels per class, never overfits;
+* ``knn`` — cosine k-nearest neighbours (k ≤ 5, distance-weighted): copes with classes made of several
+  separate clusters (a technique spans many materials);
+* ``logreg`` — multinomial logistic regression with class-balanced weights: usually best from ~5 labels
+  per class on, and the standard linear probe on frozen features.
+
+``method='auto'`` picks the candidate with the lowest out-of-fold, class-balanced negative log-likelihood
+after temperature scaling (ties go to the simpler one). Why not balanced accuracy: with 5–10 labels per
+class it moves in steps of 2–4 % and picked the wrong candidate often; the likelihood is a proper score that
+also sees how sure each prediction was (on miclib, 10 labels per class: 0.815 vs 0.804 balanced accuracy).
+With fewer than two labels in some class no cross-validation is possible, and ``prototype`` is used.
+Scores are calibrated by **temperature scaling** (Guo et al. 2017) fitted on the out-of-fold logits of the
+chosen method, so a score of 0.9 means about 90 % right; without folds the temperature stays 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from micview.ml.classify.errors import NoLabelsError, OneClassError
+
+METHODS = ("prototype", "knn", "logreg")
+_PROTO_SCALE = 20.0  # cosine → logit; CLIP's logit scale is 100, features here are less peaked
+MAX_FOLDS = 5
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return np.asarray(z - np.log(np.exp(z).sum(axis=1, keepdims=True)), np.float64)
+
+
+@dataclass
+class FewShotModel:
+    """A fitted classifier: ``logits(X)`` → ``(n, n_classes)`` in ``classes`` order; ``proba`` is calibrated."""
+
+    method: str
+    classes: list[str]
+    params: dict[str, Any]
+    state: dict[str, np.ndarray]
+    temperature: float = 1.0
+    cv: dict[str, float] = field(default_factory=dict)  # method -> out-of-fold balanced accuracy
+    n_labels: int = 0
+    oof_log_proba: np.ndarray | None = field(default=None, repr=False)  # calibrated, per training row
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        return _LOGITS[self.method](self.state, X, self.params)
+
+    def log_proba(self, X: np.ndarray) -> np.ndarray:
+        return log_softmax(np.asarray(self.logits(X), np.float64) / self.temperature)
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(np.exp(self.log_proba(X)), np.float64)
+
+    def recipe(self) -> dict[str, Any]:
+        """What the run records: method, parameters, temperature, CV scores (arrays are saved separately)."""
+        return {"method": self.method, "params": self.params, "temperature": self.temperature,
+                "cv_balanced_accuracy": self.cv, "classes": self.classes, "n_labels": self.n_labels}  # fmt: skip
+
+
+# -- the candidates ---------------------------------------------------------------------------------------
+def _fit_prototype(X: np.ndarray, y: np.ndarray, n_classes: int, params: dict[str, Any]) -> dict[str, np.ndarray]:
+    protos = np.stack([X[y == c].mean(0) for c in range(n_classes)])
+    return {"prototypes": protos / np.maximum(np.linalg.norm(protos, axis=1, keepdims=True), 1e-12)}
+
+
+def _logits_prototype(state: dict[str, np.ndarray], X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    return np.asarray(_PROTO_SCALE * (X @ state["prototypes"].T), np.float64)
+
+
+def _fit_knn(X: np.ndarray, y: np.ndarray, n_classes: int, params: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {"X": X.astype(np.float32), "y": y.astype(np.int64), "n_classes": np.array(n_classes)}
+
+
+def _logits_knn(state: dict[str, np.ndarray], X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    Xt, yt, n_classes = state["X"], state["y"], int(state["n_classes"])
+    k = min(int(params.get("k", 5)), len(yt))
+    sims = X @ Xt.T
+    nn = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    votes = np.zeros((len(X), n_classes))
+    w = np.exp(10.0 * np.take_along_axis(sims, nn, 1))  # closer neighbours count more
+    np.add.at(votes, (np.repeat(np.arange(len(X)), k), yt[nn].ravel()), w.ravel())
+    votes /= votes.sum(1, keepdims=True)
+    return np.log(votes + 0.5 / k)  # add-half smoothing keeps unseen classes possible
+
+
+def _fit_logreg(X: np.ndarray, y: np.ndarray, n_classes: int, params: dict[str, Any]) -> dict[str, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+
+    m = LogisticRegression(C=float(params.get("C", 10.0)), class_weight="balanced", max_iter=1000, tol=1e-3)
+    m.fit(X, y)
+    coef, intercept = m.coef_, m.intercept_
+    if n_classes == 2 and coef.shape[0] == 1:  # sklearn's binary case: one row for class 1
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
+    return {"coef": coef.astype(np.float32), "intercept": intercept.astype(np.float32)}
+
+
+def _logits_logreg(state: dict[str, np.ndarray], X: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    return np.asarray(X @ state["coef"].T + state["intercept"], dtype=np.float64)
+
+
+_FIT = {"prototype": _fit_prototype, "knn": _fit_knn, "logreg": _fit_logreg}
+_LOGITS = {"prototype": _logits_prototype, "knn": _logits_knn, "logreg": _logits_logreg}
+# C = 10: unit-length vectors of 1–4k dimensions need weak regularisation; on miclib (texture features) C = 10
+# beat C = 1 by 0.01–0.03 balanced accuracy at 5 and 10 labels per class, and C = 100 gained nothing more.
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {"prototype": {}, "knn": {"k": 5}, "logreg": {"C": 10.0}}
+
+
+# -- fitting and selection --------------------------------------------------------------------------------
+def _encode(labels: Sequence[str], classes: Sequence[str] | None) -> tuple[list[str], np.ndarray]:
+    if len(labels) == 0:
+        raise NoLabelsError("There are no labels to learn from yet: label a few images of each class first.")
+    classes = list(classes) if classes else sorted(set(labels))
+    present = sorted(set(labels), key=classes.index)
+    if len(present) < 2:
+        raise OneClassError(
+            f"Only one class ('{present[0]}') is labelled: label at least one image of another class first."
+        )
+    index = {c: i for i, c in enumerate(classes)}
+    return classes, np.array([index[lab] for lab in labels])
+
+
+def folds_for(y: np.ndarray, seed: int = 0, max_folds: int = MAX_FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds (at most ``max_folds``; as many as the rarest labelled class allows); empty when < 2."""
+    from sklearn.model_selection import StratifiedKFold
+
+    counts = np.bincount(y)
+    n_splits = min(max_folds, int(counts[counts > 0].min()))
+    if n_splits < 2:
+        return []
+    return list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+
+def out_of_fold_logits(
+    method: str, X: np.ndarray, y: np.ndarray, n_classes: int, folds: list[tuple[np.ndarray, np.ndarray]],
+    params: dict[str, Any] | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Logits of each labelled image from a model trained without its fold."""
+    params = params or DEFAULT_PARAMS[method]
+    out = np.zeros((len(y), n_classes))
+    for tr, te in folds:
+        out[te] = _LOGITS[method](_FIT[method](X[tr], y[tr], n_classes, params), X[te], params)
+    return out
+
+
+def _balanced_accuracy(y: np.ndarray, logits: np.ndarray) -> float:
+    pred = logits.argmax(1)
+    return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))
+
+
+SELECT_BY = "nll"
+
+
+def balanced_nll(logits: np.ndarray, y: np.ndarray) -> float:
+    """Class-balanced negative log-likelihood after temperature scaling (lower is better)."""
+    lp = log_softmax(logits / fit_temperature(logits, y))[np.arange(len(y)), y]
+    return float(np.mean([-lp[y == c].mean() for c in np.unique(y)]))
+
+
+def _select(candidates: Sequence[str], oof: dict[str, np.ndarray], y: np.ndarray) -> str:
+    if SELECT_BY == "nll":
+        return min(candidates, key=lambda m: (balanced_nll(oof[m], y), METHODS.index(m)))
+    return max(candidates, key=lambda m: (_balanced_accuracy(y, oof[m]), -METHODS.index(m)))
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature minimising the negative log-likelihood of ``y`` (grid search in log space: robust)."""
+    grid = np.exp(np.linspace(np.log(0.05), np.log(20.0), 61))
+    nll = [-log_softmax(logits / t)[np.arange(len(y)), y].mean() for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def fit_few_shot(
+    X: np.ndarray,
+    labels: Sequence[str],
+    *,
+    classes: Sequence[str] | None = None,
+    method: str = "auto",
+    params: dict[str, Any] | None = None,
+    calibrate: bool = True,
+    seed: int = 0,
+) -> FewShotModel:
+    """Train on ``X`` (unit-length rows) with one label per row; see the module docstring for the choices.
+
+    Raises :class:`NoLabelsError` / :class:`OneClassError` when there is nothing to learn.
+    """
+    class_list, y = _encode(labels, classes)
+    n_classes = len(class_list)
+    folds = folds_for(y, seed) if (method == "auto" or calibrate) else []
+    cv: dict[str, float] = {}
+    oof: dict[str, np.ndarray] = {}
+    candidates = METHODS if method == "auto" else (method,)
+    if folds:
+        for m in candidates:
+            oof[m] = out_of_fold_logits(m, X, y, n_classes, folds, params if method != "auto" else None)
+            cv[m] = _balanced_accuracy(y, oof[m])
+    chosen = _select(candidates, oof, y) if cv else candidates[0]
+    if method == "auto" and not folds:
+        chosen = "prototype"
+    chosen_params = dict(params if (params and method != "auto") else DEFAULT_PARAMS[chosen])
+    state = _FIT[chosen](X, y, n_classes, chosen_params)
+    temperature = fit_temperature(oof[chosen], y) if (calibrate and chosen in oof) else 1.0
+    oof_lp = log_softmax(oof[chosen] / temperature) if chosen in oof else None
+    return FewShotModel(chosen, class_list, chosen_params, state, temperature, cv, len(y), oof_lp)
