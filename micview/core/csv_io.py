@@ -97,7 +97,7 @@ def guess_tasks(header: Sequence[str], rows: Sequence[dict[str, str]]) -> list[s
     return tasks
 
 
-class _Matcher:
+class ImageMatcher:
     """Finds the image a CSV row means: by project-relative path, by path relative to the CSV, by file name."""
 
     def __init__(self, project: Project, csv_dir: Path) -> None:
@@ -157,7 +157,7 @@ def import_labels(
 def _match_rows(
     project: Project, csv_path: Path, key: str, rows: list[dict[str, str]], report: LabelImportReport
 ) -> dict[int, dict[str, str]]:
-    matcher = _Matcher(project, csv_path.parent)
+    matcher = ImageMatcher(project, csv_path.parent)
     matched: dict[int, dict[str, str]] = {}
     for row in rows:
         found = matcher.match(row.get(key, ""))
@@ -186,7 +186,8 @@ def _write_task(project: Project, task: str, matched: dict[int, dict[str, str]],
 
 
 # -- export ---------------------------------------------------------------------------------------------------
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """One cell as text; strings that a spreadsheet would run as a formula get a leading ``'``."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -208,7 +209,7 @@ def export_csv(
     model = {t: project.labels.current(t, MODEL) for t in task_names}
     if labelled_only:
         images = [im for im in images if any(im.id in user[t] for t in task_names)]
-    class_cols = {t: _score_classes(model[t].values()) for t in task_names}
+    class_cols = {t: score_classes(model[t].values()) for t in task_names}
     fields = project.fields.all()
     field_names = [f for f in project.fields.names() if f not in task_names]
     tags = project.fields.tags()
@@ -220,11 +221,11 @@ def export_csv(
     rows = (
         _export_row(im, task_names, user, model, class_cols, fields.get(im.id, {}), field_names, tags) for im in images
     )
-    _write_atomic(out_path, header, rows)
+    write_csv_atomic(out_path, header, rows)
     return len(images)
 
 
-def _score_classes(predictions: Iterable[Any]) -> list[str]:
+def score_classes(predictions: Iterable[Any]) -> list[str]:
     classes: dict[str, None] = {}
     for p in predictions:
         for c in p.scores or {}:
@@ -254,7 +255,7 @@ def _export_row(
     row += [getattr(im, c) for c in INSTRUMENT_COLUMNS]
     row += [fields.get(f) for f in field_names]
     row += ["; ".join(tags.get(im.id, [])) or None, im.error, im.content_hash]
-    return [_cell(v) for v in row]
+    return [csv_cell(v) for v in row]
 
 
 def _second(scores: dict[str, float]) -> str | None:
@@ -263,7 +264,7 @@ def _second(scores: dict[str, float]) -> str | None:
     return ranked[1] if len(ranked) > 1 else None
 
 
-def _write_atomic(path: Path, header: list[str], rows: Iterable[list[str]]) -> None:
+def write_csv_atomic(path: Path, header: list[str], rows: Iterable[list[str]]) -> None:
     """Write to a temporary file beside ``path`` and rename it over: a full disk never leaves half a CSV."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from micview.core.csv_io import _cell, _score_classes, _write_atomic
+from micview.core.csv_io import csv_cell, score_classes, write_csv_atomic
 from micview.core.plates import DropImage, Plate, PlatePattern, project_plates
 from micview.core.store import Project
 from micview.core.store.annotations import MODEL, Annotation
@@ -65,7 +65,7 @@ def export_plate_csv(
     """Write the plate's CSV (see module docstring); returns the number of rows."""
     plate = project_plates(project, pattern, layout).plate(plate_name)
     scores = plate_scores(project, plate, task, model_id)
-    classes = _score_classes(s.model for s in scores if s.model is not None)
+    classes = score_classes(s.model for s in scores if s.model is not None)
     header = [
         "plate",
         "well",
@@ -80,7 +80,7 @@ def export_plate_csv(
         *(f"{task}_p_{c}" for c in classes),
         "file",
     ]
-    _write_atomic(Path(out_path), header, (_row(s, classes) for s in scores))
+    write_csv_atomic(Path(out_path), header, (_row(s, classes) for s in scores))
     return len(scores)
 
 
@@ -101,4 +101,4 @@ def _row(s: DropScore, classes: list[str]) -> list[str]:
         *(probs.get(c) for c in classes),
         d.path,
     ]
-    return [_cell(v) for v in values]
+    return [csv_cell(v) for v in values]

@@ -40,7 +40,8 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), float32."""
     v = np.asarray(vectors, np.float32)
     norms = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.maximum(norms, np.float32(1e-12))
+    out: np.ndarray = v / np.maximum(norms, np.float32(1e-12))
+    return out
 
 
 class VectorIndex:
@@ -79,7 +80,8 @@ class VectorIndex:
 
     def vector(self, image_id: int) -> np.ndarray:
         """The stored (normalised, float32) vector of ``image_id``; ``KeyError`` when not indexed."""
-        return self.matrix[self._row[int(image_id)]].astype(np.float32)
+        row: np.ndarray = self.matrix[self._row[int(image_id)]].astype(np.float32)
+        return row
 
     def __contains__(self, image_id: object) -> bool:
         return image_id in self._row

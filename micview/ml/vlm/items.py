@@ -87,7 +87,7 @@ def read_csv_items(
     With a label column the options are ``options`` when given, else the column's distinct values (as the
     reference project did: its qa.csv rows define the classes, not the project's finer label set).
     """
-    from micview.core.csv_io import _Matcher, read_csv
+    from micview.core.csv_io import ImageMatcher, read_csv
 
     path = Path(path)
     header, rows = read_csv(path)
@@ -98,7 +98,7 @@ def read_csv_items(
     if not explicit and (task is None or task not in header):
         others = [c for c in header if c != image_col]
         raise CsvError(f"{path}: choose the task column with --task (one of: {', '.join(others)}).")
-    matcher, out = _Matcher(project, path.parent), McqSet([], task)
+    matcher, out = ImageMatcher(project, path.parent), McqSet([], task)
     if not explicit and options is None:
         options = _options(None, task or "", [r[task or ""] for r in rows if r[task or ""]])
     options = tuple(options or ())

@@ -65,7 +65,7 @@ def seconds_per_image(project: Project, run_id: int) -> float:
 
 def export_results(project: Project, run_id: int, path: str | Path) -> Path:
     """One CSV row per evaluated question: file, truth, prediction, correct, and each option's probability."""
-    from micview.core.csv_io import _cell, _write_atomic
+    from micview.core.csv_io import csv_cell, write_csv_atomic
 
     rows = project.answers.for_run(run_id)
     n_opt = max((len(a.options or []) for a in rows), default=0)
@@ -79,7 +79,7 @@ def export_results(project: Project, run_id: int, path: str | Path) -> Path:
         line = [project.images.get(a.image_id).path, a.item_key, a.question, a.truth, a.answer,
                 int(a.answer == a.truth), best]  # fmt: skip
         line += options + [""] * (n_opt - len(options)) + [f"{s:.6f}" for s in scores] + [""] * (n_opt - len(scores))
-        out.append([_cell(v) for v in [*line, a.model_id, a.seconds]])
+        out.append([csv_cell(v) for v in [*line, a.model_id, a.seconds]])
     path = Path(path)
-    _write_atomic(path, header, out)
+    write_csv_atomic(path, header, out)
     return path
