@@ -210,3 +210,29 @@ def test_window_opens_plates_from_the_view_menu(qtbot, project_window):
     next(a for a in view_menu.actions() if a.text() == "Plates").trigger()
     assert w.central_tabs.currentWidget() is w.plate_view
     assert "No plates" in w.plate_view.summary.text() and not w.plate_view.marco_button.isEnabled()
+
+
+def test_learn_my_scores_repredicts_every_drop_from_the_users_scores(qtbot, plates):
+    """The recalibration job: few-shot on the user's scores, through the job system, on real features.
+
+    MARCO itself is not available here, so the offline default model's features stand in for its 1056-d ones
+    (the code path is the same: embed with the model, then the classify machinery).
+    """
+    view = plates
+    project = view.ctx.project
+    ids = view.ids
+    scored = {ids["P96", w, "1", DAY2]: lab for w, lab in [("A1", "crystals"), ("A2", "crystals"), ("B1", "clear"),
+                                                            ("B2", "clear"), ("C1", "clear")]}  # fmt: skip
+    project.labels.set_many("outcome", scored)
+    view.recalibrate_model = "effnet-lite0"
+    job = view.learn_scores()
+    assert job is not None and job.pool == "model"
+    with qtbot.waitSignal(job.finished, timeout=120_000):
+        pass
+    assert job.state == "done", view.ctx.last_error
+    preds = project.labels.current("outcome", "model")
+    assert len(preds) == project.images.count()  # every drop, every time point
+    assert {p.model_id for p in preds.values()} == {"effnet-lite0"}
+    assert all(set(p.scores or {}) == {"clear", "crystals"} for p in preds.values())
+    assert project.labels.labels("outcome") == scored  # the user's scores are untouched
+    assert "Learnt from 5 scored drops" in view.summary.text()

@@ -81,3 +81,26 @@ def summary_text(summary: Any) -> str:
         return "Scoring stopped."
     failed = f", {len(summary.failed)} could not be read" if getattr(summary, "failed", None) else ""
     return f"MARCO scored {summary.scored} drop images ({summary.already} already scored){failed}."
+
+
+# -- recalibration on the lab's own scores ----------------------------------------------------------------------
+def recalibrate_task(path: Path, model_id: str = "marco") -> Generator[Progress, None, Any]:
+    """Job body: learn the user's scores of ``outcome`` on ``model_id``'s features and predict every drop.
+
+    With MARCO this is the lab's own scale (or its judgement of MARCO's four classes) on top of MARCO's
+    1056-d penultimate features: the classify machinery (few-shot, calibrated) writes ``outcome``
+    predictions, which become the latest model output the grid and the exports show.
+    """
+    from micview.ml.classify import classify, task_view
+    from micview.ml.embedding import embed_project
+
+    with Project.open(path) as project:
+        yield from embed_project(project, model_id)
+        return (yield from classify(project, task_view(project, TASK), model_id, zero_shot=False))
+
+
+def recalibrate_text(result: Any) -> str:
+    if result is None:
+        return "Learning stopped."
+    counts = ", ".join(f"{c} {n}" for c, n in result.counts().items())
+    return f"Learnt from {result.n_labels} scored drops ({result.method}); predictions now: {counts}."

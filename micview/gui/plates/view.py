@@ -57,6 +57,7 @@ class PlateView(QWidget):
         self.keystrokes = 0
         self._job_message = ""
         self.score_factory = scoring.score_plate_task  # tests swap in a fake task; the job system is the same
+        self.recalibrate_model = "marco"  # whose features "Learn my scores" trains on
         self._stale = True
         self._thumbs: dict[int, QPixmap | None] = {}
         self._build()
@@ -72,6 +73,10 @@ class PlateView(QWidget):
         self.scoring_button = QPushButton("Keyboard scoring", checkable=True)
         self.scoring_button.setToolTip("Keys 1–9 score the current well and move on; 0/Backspace clears; Ctrl+Z")
         self.marco_button = QPushButton("Score plate with MARCO")
+        self.learn_button = QPushButton("Learn my scores")
+        self.learn_button.setToolTip(
+            "Train on the wells you scored (on MARCO's features) and re-predict every drop in your own scale"
+        )
         self.progress = QProgressBar(maximumWidth=220, textVisible=True)
         self.cancel_button = QPushButton("Cancel")
         self.csv_button = QPushButton("Export CSV…")
@@ -84,7 +89,8 @@ class PlateView(QWidget):
         for w in (QLabel("Plate"), self.plate_combo, QLabel("Names"), self.pattern_combo, self.scoring_button):
             bar.addWidget(w)
         bar.addWidget(self.keys_hint, 1)
-        for w in (self.progress, self.cancel_button, self.marco_button, self.csv_button, self.png_button):
+        for w in (self.progress, self.cancel_button, self.marco_button, self.learn_button, self.csv_button,
+                  self.png_button):  # fmt: skip
             bar.addWidget(w)
         self.progress.hide()
         self.cancel_button.hide()
@@ -113,6 +119,7 @@ class PlateView(QWidget):
         self.pattern_combo.lineEdit().editingFinished.connect(self.reload)
         self.scoring_button.toggled.connect(self.set_scoring)
         self.marco_button.clicked.connect(self.score_with_marco)
+        self.learn_button.clicked.connect(self.learn_scores)
         self.cancel_button.clicked.connect(self.cancel_scoring)
         self.csv_button.clicked.connect(self._ask_csv)
         self.png_button.clicked.connect(self._ask_png)
@@ -270,16 +277,33 @@ class PlateView(QWidget):
             self.ctx.show_error("MARCO is not installed", scoring.MARCO_MISSING)
             return None
         path, name, pattern, factory = project.path, plate.name, self.pattern(), self.score_factory
-        self.job = self.ctx.jobs.start(f"Score plate {name} with MARCO", lambda: factory(path, name, pattern),
-                                       pool="model")  # fmt: skip
+        job = self._start_job(f"Score plate {name} with MARCO", lambda: factory(path, name, pattern))
+        job.returned.connect(self._on_scored)
+        return job
+
+    def learn_scores(self) -> Job | None:
+        """Few-shot recalibration on the user's scores (the classify machinery on MARCO features)."""
+        project = self.ctx.project
+        if project is None or (self.job is not None and not self.job.done):
+            return None
+        if self.recalibrate_model == "marco" and not scoring.marco_available():
+            self.ctx.show_error("MARCO is not installed", scoring.MARCO_MISSING)
+            return None
+        path, model = project.path, self.recalibrate_model
+        job = self._start_job("Learn my plate scores", lambda: scoring.recalibrate_task(path, model))
+        job.returned.connect(lambda result: setattr(self, "_job_message", scoring.recalibrate_text(result)))
+        return job
+
+    def _start_job(self, title: str, factory: Any) -> Job:
+        self.job = self.ctx.jobs.start(title, factory, pool="model")
         self.job.yielded.connect(self._on_progress)
-        self.job.returned.connect(self._on_scored)
-        self.job.errored.connect(lambda msg, details: self.ctx.show_error("Scoring failed", msg, details))
+        self.job.errored.connect(lambda msg, details: self.ctx.show_error(f"{title} failed", msg, details))
         self.job.finished.connect(self._on_job_finished)
         self.progress.setRange(0, 0)
         for w in (self.progress, self.cancel_button):
             w.show()
         self.marco_button.setEnabled(False)
+        self.learn_button.setEnabled(False)
         return self.job
 
     def _on_progress(self, p: Any) -> None:
@@ -299,6 +323,7 @@ class PlateView(QWidget):
             w.hide()
         self.mark_stale()  # new predictions: recolour the grid
         self.marco_button.setEnabled(self.plate is not None)
+        self.learn_button.setEnabled(True)
         if self.job is not None and self.job.state == "cancelled":
             self._job_message = "Scoring cancelled; the drops scored so far are kept."
         if self._job_message:
