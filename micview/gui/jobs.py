@@ -114,6 +114,9 @@ class JobsPanel(QWidget):
     def clear_finished(self) -> None:
         for job_id, row in list(self.rows.items()):
             if row.job.done:
+                # out of the layout and hidden now; deleteLater alone left it painted until the next event turn
+                self.list.removeWidget(row)
+                row.hide()
                 row.deleteLater()
                 del self.rows[job_id]
 

@@ -54,6 +54,7 @@ class Job(QObject):
         self.title, self.pool, self.quiet = title, pool, quiet
         self.factory = factory
         self.state = "queued"
+        self.final_state = "queued"  # written by the worker, applied on the GUI thread
         self.progress = Progress(0, 0, "Waiting…")
         self.error: tuple[str, str] | None = None
         self.result: Any = None
@@ -82,6 +83,7 @@ class Job(QObject):
 
     @Slot()
     def _on_worker_done(self) -> None:
+        self.state = self.final_state
         if self.state == "done":
             self.returned.emit(self.result)
         elif self.state == "failed" and self.error is not None:
@@ -101,17 +103,21 @@ class _Runner(QRunnable):
 
     def run(self) -> None:
         job = self.job
+        final = "cancelled"
         try:
-            job.state = "cancelled" if job.cancel_requested else "running"
-            if job.state == "running":
+            if not job.cancel_requested:
+                job.state = "running"
                 job.result = self._drive(job)
-                job.state = "cancelled" if job.cancel_requested and job.result is _CANCELLED else "done"
+                final = "cancelled" if job.cancel_requested and job.result is _CANCELLED else "done"
         except Cancelled:
-            job.state = "cancelled"
+            final = "cancelled"
         except MicviewError as exc:
-            job.state, job.error = "failed", (str(exc), "")
+            final, job.error = "failed", (str(exc), "")
         except Exception as exc:  # a bug must be reported, not crash the application
-            job.state, job.error = "failed", (f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            final, job.error = "failed", (f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        # The end state is set on the GUI thread when `done` arrives (after every queued `yielded`), so
+        # `job.done` never turns true while signals of the job are still in flight.
+        job.final_state = final
         self._report(job)
 
     @staticmethod

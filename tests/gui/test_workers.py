@@ -84,3 +84,37 @@ def test_cancel_before_start_never_runs_the_task(qtbot) -> None:
     blocker_gate.set()
     qtbot.waitUntil(lambda: job.done and all(b.done for b in blockers), timeout=5000)
     assert job.state == "cancelled" and started == []
+
+
+def test_jobs_panel_clear_finished_removes_only_finished_rows_at_once(qtbot) -> None:
+    from micview.gui.jobs import JobsPanel
+
+    manager, log, gate = JobManager(), [], threading.Event()
+    panel = JobsPanel(manager)
+    qtbot.addWidget(panel)
+    panel.show()
+    done = manager.start("quick", lambda: counting(1, log))
+    running = manager.start("slow", lambda: counting(3, log, gate))
+    with qtbot.waitSignal(done.finished, timeout=5000):
+        pass
+    panel.clear_finished()
+    assert list(panel.rows) == [running.id]
+    visible = [panel.list.itemAt(i).widget() for i in range(panel.list.count()) if panel.list.itemAt(i).widget()]
+    assert [w.job.id for w in visible if w.isVisible()] == [running.id]  # gone now, not at the next event turn
+    gate.set()
+    with qtbot.waitSignal(running.finished, timeout=5000):
+        pass
+
+
+def test_python_signal_emits_keep_the_refcount_of_true(qtbot) -> None:
+    """PySide6 6.12.0 dropped a reference to True on every Signal.emit(): a long job aborted the interpreter."""
+    import sys
+
+    from micview.core.tasks import Progress as P
+
+    manager = JobManager()
+    before = sys.getrefcount(True)
+    job = manager.start("many steps", lambda: (P(i, 2000) for i in range(2000)))
+    with qtbot.waitSignal(job.finished, timeout=10_000):
+        pass
+    assert sys.getrefcount(True) >= before - 50  # 2000 progress signals crossed threads
