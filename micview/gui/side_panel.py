@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHeaderView, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from micview.gui.viewer import MetadataTree
 
@@ -76,16 +76,26 @@ class SidePanel(QTabWidget):
     def project_changed(self) -> None:
         """Tell plug-in tabs that another project is open: each one with a ``refresh()`` re-reads it."""
         for i in range(self.count()):
-            refresh = getattr(self.widget(i), "refresh", None)
+            refresh = getattr(self.panel(i), "refresh", None)
             if callable(refresh):
                 refresh()
 
     def add_tab(self, name: str, widget: QWidget) -> QWidget:
-        """Add a tab (or replace the one named ``name``) and return the widget."""
+        """Add a tab (or replace the one named ``name``) and return the widget.
+
+        Plug-in panels sit in a scroll area, so a wide panel cannot force the whole window wider.
+        """
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setWidget(widget)
         for i in range(self.count()):
             if self.tabText(i) == name:
                 self.removeTab(i)
-                self.insertTab(i, widget, name)
+                self.insertTab(i, scroll, name)
                 return widget
-        self.addTab(widget, name)
+        self.addTab(scroll, name)
         return widget
+
+    def panel(self, index: int) -> QWidget:
+        """The widget of tab ``index`` (inside its scroll area)."""
+        w = self.widget(index)
+        return w.widget() if isinstance(w, QScrollArea) else w
