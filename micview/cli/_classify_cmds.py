@@ -96,6 +96,13 @@ def _split(text: str | None) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()] if text else []
 
 
+def _prepared_view(project: Project, args: argparse.Namespace) -> Any:
+    """The task as asked (grouped or not), with ``args.model`` settled and its vectors computed."""
+    view = _view(project, args)
+    _ensure_vectors(project, args.model, args.quiet)
+    return view
+
+
 def _view(project: Project, args: argparse.Namespace) -> Any:
     """The task as asked (grouped or not); also settles ``args.model`` when it was not given."""
     from micview.ml.classify import load_groups, task_view
@@ -123,8 +130,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from micview.ml.classify import classify, load_prompt_set
 
     with Project.open(args.project) as project:
-        view = _view(project, args)
-        _ensure_vectors(project, args.model, args.quiet)
+        view = _prepared_view(project, args)
         prompts = load_prompt_set(args.prompts) if args.prompts else None
         zs = True if args.zero_shot_only or args.prompts else (False if args.no_zero_shot else None)
         task = classify(project, view, args.model, zero_shot=zs, prompts=prompts, method=args.method,
@@ -146,8 +152,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from micview.ml.classify.report import markdown_table, metric_rows, per_class_rows, summary_rows
 
     with Project.open(args.project) as project:
-        view = _view(project, args)
-        _ensure_vectors(project, args.model, args.quiet)
+        view = _prepared_view(project, args)
         ev = evaluate_task(project, view, args.truth, model_id=args.model, mode=args.mode)
     print(markdown_table(["Task", "Accuracy", "Balanced Accuracy", "Macro F1"], summary_rows([ev])), "\n")
     print(markdown_table(["Task", "Metric", "Score"], metric_rows([ev])), "\n")
@@ -166,8 +171,7 @@ def cmd_curve(args: argparse.Namespace) -> int:
     from micview.ml.classify.service import labelled_rows
 
     with Project.open(args.project) as project:
-        view = _view(project, args)
-        _ensure_vectors(project, args.model, args.quiet)
+        view = _prepared_view(project, args)
         ids, X = load_vectors(project, args.model)
         rows, y = labelled_rows(ids, view.labels(project))
     ks = [int(k) for k in _split(args.k)]
@@ -185,8 +189,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from micview.ml.classify import suggest_for_task
 
     with Project.open(args.project) as project:
-        view = _view(project, args)
-        _ensure_vectors(project, args.model, args.quiet)
+        view = _prepared_view(project, args)
         found = suggest_for_task(project, view, args.model, n=args.n)
         paths = {s.image_id: project.images.get(s.image_id).path for s in found}
     print("file\tpredicted\tscore\tuncertainty")
