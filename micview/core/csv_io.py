@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from micview.core.atomic import atomic_write
 from micview.core.errors import CsvError
 from micview.core.store import Project
 from micview.core.store.annotations import MODEL
@@ -265,16 +264,12 @@ def _second(scores: dict[str, float]) -> str | None:
 
 
 def write_csv_atomic(path: Path, header: list[str], rows: Iterable[list[str]]) -> None:
-    """Write to a temporary file beside ``path`` and rename it over: a full disk never leaves half a CSV."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(rows)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the CSV all at once or not at all (:func:`micview.core.atomic.atomic_write`).
+
+    A full disk never leaves half a CSV; a missing folder, a folder path, no permission or a full disk raise
+    :class:`~micview.core.errors.OutputError` with the reason. New files follow the umask.
+    """
+    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)

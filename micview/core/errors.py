@@ -30,6 +30,10 @@ class ImageReadError(MicviewError):
     """An image file cannot be read: unknown format, corrupt, truncated or too large."""
 
 
+class OutputError(MicviewError):
+    """A file the user asked for (an export, a report, a plate map) cannot be written; nothing was written."""
+
+
 class CsvError(MicviewError):
     """A CSV file has the wrong shape (missing key column, unreadable encoding, ...)."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from micview.core.atomic import atomic_write
 from micview.core.plate_export import TASK, DropScore, plate_scores
 from micview.core.plates import LAYOUTS, PlatePattern, natural_key, project_plates, well_name, well_position
 from micview.core.store import Project
@@ -127,7 +128,6 @@ def export_plate_png(
     wells = latest_per_drop(plate_scores(project, plate, task, model_id), time)
     img = render_plate_map(plate.name, plate.layout, wells)
     out = Path(out_path)
-    tmp = out.with_name(f".{out.name}.tmp")
-    img.save(tmp, format="PNG")
-    tmp.replace(out)
+    with atomic_write(out, "wb") as f:
+        img.save(f, format="PNG")
     return out

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from micview.core.csv_io import export_csv, guess_tasks, import_labels, read_csv
-from micview.core.errors import CsvError
+from micview.core.errors import CsvError, OutputError
 from micview.core.store import Prediction, Project
 
 
@@ -113,7 +113,7 @@ def test_export_is_atomic_when_it_fails(project: Project, tmp_path: Path, monkey
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("os.fsync", broken_fsync)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OutputError, match="the disk is full"):
         export_csv(project, out)
     assert out.read_text() == "previous export\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv")] == []
