@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without a command to open the application.",
     )
     parser.add_argument("--version", action="version", version=f"micview {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         importlib.import_module(f"micview.cli.{name}").register(sub)
@@ -31,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_gui(argv: Sequence[str]) -> int:
+    from micview.cli._display import display_problem
+
+    if problem := display_problem():  # before Qt: it aborts the process (exit 134) when it cannot open a window
+        print(problem, file=sys.stderr)
+        return 1
     try:
         from micview.gui.app import run_app
     except ImportError as exc:  # e.g. Qt's system libraries are missing on a headless server
@@ -40,16 +48,35 @@ def _open_gui(argv: Sequence[str]) -> int:
     return int(run_app(list(argv)))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _run(argv: list[str]) -> int:
     if not argv or (len(argv) == 1 and argv[0].endswith(".micview")):
         return _open_gui(argv)
     args = build_parser().parse_args(argv)
     if not hasattr(args, "func"):
         build_parser().print_help()
         return 2
+    return int(args.func(args))
+
+
+def _readable_output() -> None:
+    """Print any file name, even one that is not valid in the terminal's encoding, instead of failing on it."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; errors a user can cause are one-line messages (exit 1), Ctrl-C exits 130.
+
+    Anything else is a bug: a short message and the path of a log file with the traceback (exit 1), or the
+    traceback itself with ``--debug`` or ``MICVIEW_DEBUG=1``. argparse's own errors exit 2.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or bool(os.environ.get("MICVIEW_DEBUG"))
+    argv = [a for a in argv if a != "--debug"]
+    _readable_output()
     try:
-        return int(args.func(args))
+        return _run(argv)
     except Cancelled as exc:
         print(f"micview: {exc}", file=sys.stderr)
         return 130
@@ -62,3 +89,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("micview: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if debug or exc.filename is None:
+            return _bug(exc, argv, debug)
+        print(f"micview: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("micview: error: out of memory; try fewer images at once (e.g. a smaller --batch-size)", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the last resort: a bug must never reach a scientist as a traceback
+        return _bug(exc, argv, debug)
+
+
+def _bug(exc: BaseException, argv: list[str], debug: bool) -> int:
+    from micview.cli._crash import bug_message, write_crash_log
+
+    if debug:
+        raise exc
+    print(bug_message(exc, write_crash_log(exc, argv)), file=sys.stderr)
+    return 1

@@ -39,6 +39,8 @@ _REASONS = {
 def write_problem(path: Path, exc: OSError) -> OutputError:
     """An :class:`OutputError` for ``exc`` raised while writing ``path``, with a reason a user understands."""
     template = _REASONS.get(exc.errno or 0)
+    if exc.errno == errno.ENOENT and path.parent.is_dir():  # e.g. /proc: the folder is there but takes no files
+        template = "no file can be created in {parent}"
     reason = template.format(parent=path.parent) if template else (exc.strerror or str(exc))
     return OutputError(f"Cannot write {path}: {reason}. Nothing was written.")
 

@@ -145,3 +145,9 @@ def test_symlink_target_is_replaced_link_kept(tmp_path: Path) -> None:
     link.symlink_to(real)
     write_csv_atomic(link, ["file"], [["new"]])
     assert link.is_symlink() and "new" in real.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_folder_that_takes_no_files() -> None:
+    with pytest.raises(OutputError, match="no file can be created in /proc"):
+        write_csv_atomic(Path("/proc/micview-test.csv"), ["file"], [])
