@@ -16,7 +16,7 @@ from micview import __version__
 from micview.core.errors import Cancelled, MicviewError
 
 # Each module has register(subparsers); they import their heavy libraries inside the command functions only.
-_COMMAND_MODULES = ("_project_cmds", "_model_cmds", "_plate_cmds", "_vqa_cmds", "_classify_cmds")
+_COMMAND_MODULES = ("_project_cmds", "_task_cmds", "_model_cmds", "_plate_cmds", "_vqa_cmds", "_classify_cmds")
 
 
 def build_parser() -> argparse.ArgumentParser:

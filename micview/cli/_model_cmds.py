@@ -1,4 +1,4 @@
-"""Model commands: embed, search, similar, models list|pull|add.
+"""Model commands: embed, search, similar, models list|pull|add|remove.
 
 torch and the model libraries are imported only inside the command functions (through micview.ml), so
 ``micview --help`` stays fast.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from micview.cli._args import UsageError, check_task, positive_int
 from micview.cli._progress import run_with_bar
 from micview.core.store import Project
 
@@ -35,8 +36,8 @@ def _register_embed(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _model_arg(p)
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     p.add_argument("--precision", choices=["float32", "bfloat16", "float16"], help="default: fastest safe one")
-    p.add_argument("--batch-size", type=int, help="images per batch (default 32 on CPU, 64 on GPU)")
-    p.add_argument("--workers", type=int, help="decoding threads (default: cores, 2 to 6)")
+    p.add_argument("--batch-size", type=positive_int, help="images per batch (default 32 on CPU, 64 on GPU)")
+    p.add_argument("--workers", type=positive_int, help="decoding threads (default: cores, 2 to 6)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_embed)
 
@@ -61,13 +62,13 @@ def _register_search(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def _search_opts(p: argparse.ArgumentParser) -> None:
     _model_arg(p)
-    p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("-k", type=positive_int, default=10, help="number of results (default 10)")
     p.add_argument("--folder", help="only images under this folder (as stored in the project)")
     p.add_argument("--label", metavar="TASK=VALUE", help="only images with this label")
 
 
 def _register_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("models", help="list, download or add embedding models", description="Embedding models.")
+    p = sub.add_parser("models", help="list, download, add or remove models", description="Embedding models.")
     msub = p.add_subparsers(title="actions", metavar="ACTION", required=True)
     q = msub.add_parser("list", help="known models and whether they are available offline")
     q.set_defaults(func=cmd_models_list)
@@ -85,6 +86,14 @@ def _register_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     q.add_argument("--id", help="model id to use with --model (default: the folder name, or 'marco')")
     q.add_argument("--python", help="with 'marco': a Python with tensorflow-cpu and tf2onnx ($MICVIEW_MARCO_PYTHON)")
     q.set_defaults(func=cmd_models_add)
+    q = msub.add_parser(
+        "remove",
+        help="forget a model added with `models add` (its files are left as they are)",
+        description="Forget a registered model: `--model ID` no longer finds it. Its folder is not deleted, and "
+        "projects keep the vectors and predictions made with it.",
+    )
+    q.add_argument("id")
+    q.set_defaults(func=cmd_models_remove)
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
@@ -108,19 +117,30 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _allowed(project: Project, args: argparse.Namespace) -> set[int] | None:
-    from micview.ml.errors import ModelError
-
+    """The images --folder and --label leave in; a folder, task or label that names nothing is an error."""
     allowed: set[int] | None = None
     if args.folder:
-        prefix = args.folder.rstrip("/")
+        prefix = args.folder.replace("\\", "/").rstrip("/")
         allowed = {r.id for r in project.images.all() if r.folder == prefix or r.folder.startswith(prefix + "/")}
+        if not allowed:
+            raise UsageError(f"No image of {project.path.name} is under the folder '{args.folder}' "
+                             "(folders are written as `micview export` lists them).")  # fmt: skip
     if args.label:
-        task, sep, value = args.label.partition("=")
-        if not sep:
-            raise ModelError("--label expects TASK=VALUE, e.g. --label phase=ferrite")
-        ids = {i for i, v in project.labels.labels(task).items() if v == value}
-        allowed = ids if allowed is None else allowed & ids
+        allowed = _labelled(project, args.label, allowed)
     return allowed
+
+
+def _labelled(project: Project, spec: str, allowed: set[int] | None) -> set[int]:
+    task, sep, value = spec.partition("=")
+    if not sep or not task:
+        raise UsageError("--label expects TASK=VALUE, e.g. --label phase=ferrite")
+    check_task(project, task)
+    labels = project.labels.labels(task)
+    ids = {i for i, v in labels.items() if v == value}
+    if not ids:
+        values = ", ".join(sorted(set(labels.values()))) or "none yet"
+        raise UsageError(f"No image has the label '{value}' for task '{task}'. Its labels: {values}.")
+    return ids if allowed is None else allowed & ids
 
 
 def _print_hits(project: Project, hits: object) -> None:
@@ -180,4 +200,21 @@ def cmd_models_add(args: argparse.Namespace) -> int:
         return 0
     spec = register_folder(args.path, args.id)
     print(f"Registered '{spec.id}' ({spec.family}, {spec.dim or '?'}-d) from {spec.path}; use --model {spec.id}")
+    return 0
+
+
+def cmd_models_remove(args: argparse.Namespace) -> int:
+    from micview.ml.errors import ModelError
+    from micview.ml.registry import BUILTIN, all_models, unregister
+
+    if any(s.id == args.id for s in BUILTIN):
+        raise ModelError(f"'{args.id}' is built in and cannot be removed; only models added with "
+                         "`micview models add` can.")  # fmt: skip
+    spec = next((s for s in all_models() if s.id == args.id), None)
+    if spec is None:
+        added = [s.id for s in all_models() if s.path and not any(b.id == s.id for b in BUILTIN)]
+        raise ModelError(f"No model '{args.id}' was added. Added models: {', '.join(added) or 'none'}.")
+    unregister(args.id)
+    print(f"Removed '{args.id}'. Its files in {spec.path} were left as they are; projects keep what was computed "
+          "with it.")  # fmt: skip
     return 0

@@ -7,8 +7,10 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from micview.cli._progress import run_with_bar
+from micview.cli._table import table
 from micview.core.csv_io import export_csv, import_labels
 from micview.core.importer import ImportSummary, add_folder, rescan
 from micview.core.store import Project
@@ -144,20 +146,32 @@ def cmd_info(args: argparse.Namespace) -> int:
         json.dump({**info, "errors": dict(errors)} if args.errors else info, sys.stdout, indent=2)
         print()
         return 0
-    print(f"{info['project']} (format {info['schema_version']})")
-    print(f"  images: {info['images']}  {info['status']}")
-    print(f"  formats: {info['formats']}")
-    print(f"  with pixel size: {info['calibrated']}   duplicate groups: {info['duplicate_groups']}")
-    for t, c in info["tasks"].items():  # type: ignore[attr-defined]
-        print(f"  task '{t}': {c['labels']} labels, {c['predictions']} predictions")
-    for m, e in info["embeddings"].items():  # type: ignore[attr-defined]
-        print(f"  embeddings '{m}': {e['vectors']} x {e['dim']}")
+    _print_info(info)
     if args.errors:
         for path, reason in errors:
             print(f"  not imported: {path}: {reason}")
     elif errors:
         print(f"  {len(errors)} files could not be read: micview info --errors lists them")
     return 0
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"
+
+
+def _print_info(info: dict[str, Any]) -> None:
+    """The summary as a few lines and tables (``--json`` gives the same numbers to programs)."""
+    print(f"{info['project']} (project format {info['schema_version']})")
+    print(f"  images: {info['images']} ({_counts(info['status'])})")
+    print(f"  formats: {_counts(info['formats'])}")
+    print(f"  with a pixel size: {info['calibrated']}   duplicate groups: {info['duplicate_groups']}   "
+          f"runs: {info['runs']}")  # fmt: skip
+    if info["tasks"]:
+        rows = [(t, c["labels"], c["predictions"]) for t, c in info["tasks"].items()]
+        print("\n" + table(["task", "labels", "predictions"], rows))
+    if info["embeddings"]:
+        rows = [(m, e["vectors"], e["dim"]) for m, e in info["embeddings"].items()]
+        print("\n" + table(["embeddings", "vectors", "dim"], rows))
 
 
 def cmd_export(args: argparse.Namespace) -> int:

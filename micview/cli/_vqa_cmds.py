@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from micview.cli._args import positive_int
 from micview.cli._progress import run_with_bar
 from micview.core.store import Project
 
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("image", help="a path in the project, or a unique file name")
     p.add_argument("question")
     _model_opts(p)
-    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--max-new-tokens", type=positive_int, default=256)
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy, the same answer every time")
     p.set_defaults(func=cmd_ask)
 
@@ -40,10 +41,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--task", help="label column / task whose classes are the options (e.g. technique)")
     p.add_argument("--question", help="question text for --task (default: a standard one per task)")
     p.add_argument("--options", help="the options for --task, separated by | (default: the CSV column's values)")
-    p.add_argument("--shots", type=int, default=0, help="labelled example images per class shown first")
+    p.add_argument("--shots", type=_non_negative, default=0, help="labelled example images per class shown first")
     p.add_argument("--method", choices=["letters", "generate"], default="letters",
                    help="letters: score option letters (default); generate: generate and parse")  # fmt: skip
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=positive_int, default=8)
     p.add_argument("--out", type=Path, help="write one row per question to this CSV")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _model_opts(p)
@@ -56,8 +57,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("project", type=Path)
     p.add_argument("images", nargs="*", help="images to describe (default: every image)")
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--max-new-tokens", type=int, default=160)
+    p.add_argument("--batch-size", type=positive_int, default=4)
+    p.add_argument("--max-new-tokens", type=positive_int, default=160)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _model_opts(p)
     p.set_defaults(func=cmd_describe)
@@ -69,9 +70,13 @@ def _model_opts(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     p.add_argument("--precision", choices=["float32", "bfloat16", "float16"], help="default: fastest safe one")
-    p.add_argument("--max-side", type=int, default=768, help="images are downscaled to this longest side (px)")
+    p.add_argument("--max-side", type=positive_int, default=768, help="images are downscaled to this longest side (px)")
     p.add_argument("--trust-remote-code", action="store_true", help="run Python code shipped with the model")
     p.add_argument("--allow-bin", action="store_true", help="also load pickle-based .bin weights")
+
+
+def _non_negative(text: str) -> int:
+    return 0 if text.strip() == "0" else positive_int(text)
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -88,8 +93,10 @@ def _load(args: argparse.Namespace) -> Any:
 def cmd_ask(args: argparse.Namespace) -> int:
     from micview.core.errors import Cancelled
     from micview.ml.vlm import GenerationSettings, TextChunk, ask
+    from micview.ml.vlm.inputs import find_image
 
     with Project.open(args.project) as project:
+        find_image(project, args.image)  # a wrong name is told before the model takes seconds to load
         vlm = _load(args)
         settings = GenerationSettings(args.max_new_tokens, args.temperature)
         task = ask(project, [args.image], args.question, vlm, settings, max_side=args.max_side)
@@ -109,6 +116,10 @@ def _questions(project: Project, args: argparse.Namespace) -> Any:
     from micview.ml.vlm import project_items, read_csv_items
 
     if args.csv:
+        if not args.csv.is_file():
+            from micview.core.errors import CsvError
+
+            raise CsvError(f"{args.csv}: no such file.")
         options = [o.strip() for o in args.options.split("|")] if args.options else None
         return read_csv_items(project, args.csv, args.task, args.question, options)
     if not args.task:

@@ -23,6 +23,7 @@ from typing import Any
 
 from micview.core.atomic import atomic_write
 from micview.core.errors import CsvError
+from micview.core.plates import natural_key
 from micview.core.store import Project
 from micview.core.store.annotations import MODEL
 from micview.core.store.images import FILE_COLUMNS, INSTRUMENT_COLUMNS, ImageRow
@@ -203,7 +204,7 @@ def export_csv(
     """Write one row per image (labels, predictions, scores, metadata); returns the number of rows."""
     out_path = Path(out_path)
     task_names = list(tasks) if tasks is not None else project.labels.task_names()
-    images = project.images.all()
+    images = sorted(project.images.all(), key=lambda im: natural_key(im.path))  # by file, img2 before img10
     user = {t: project.labels.current(t) for t in task_names}
     model = {t: project.labels.current(t, MODEL) for t in task_names}
     if labelled_only:

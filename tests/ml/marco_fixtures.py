@@ -1,7 +1,7 @@
 """MARCO test helpers: which Python can convert MARCO, and a fake onnxruntime session.
 
 The real conversion needs the ``dls-marco-score-ispyb`` package and a Python with TensorFlow + tf2onnx: this
-interpreter (``pip install -e ".[marco]"``) or the one named by ``MICVIEW_MARCO_PYTHON``. Tests that need it
+interpreter, or (as users do) a separate one named by ``MICVIEW_MARCO_PYTHON``. Tests that need it
 are skipped, with the reason, where either is missing.
 """
 

