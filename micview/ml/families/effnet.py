@@ -29,10 +29,11 @@ def _tensors(sd: dict[str, Any]) -> list[tuple[str, Any]]:
 def build_classifier(weights: Path) -> Any:
     """timm ``efficientnet_lite0`` with the packaged ImageNet weights (1000-class head kept)."""
     import timm
-    import torch
+
+    from micview.ml.checkpoint import read_weights
 
     model = timm.create_model("efficientnet_lite0", pretrained=False, num_classes=1000)
-    src = _tensors(torch.load(weights, map_location="cpu", weights_only=True))
+    src = _tensors(read_weights(weights))  # static scan + explicit weights_only load: never runs pickled code
     dst = _tensors(model.state_dict())
     if len(src) != len(dst) or any(a.shape != b.shape for (_, a), (_, b) in zip(src, dst, strict=True)):
         raise ModelError(f"{weights}: does not match EfficientNet-Lite0 ({len(src)} tensors, expected {len(dst)}).")

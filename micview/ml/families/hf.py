@@ -1,7 +1,8 @@
 """transformers CLIP, SigLIP and SigLIP 2 models (``AutoModel`` + ``AutoProcessor``) from a folder.
 
-``trust_remote_code`` stays off: only architectures that ship with transformers load. transformers 5 reads
-``*.safetensors`` first and loads ``.bin`` only with ``weights_only=True``.
+``trust_remote_code`` stays off: only architectures that ship with transformers load. Weights: ``*.safetensors``
+through transformers; a folder with only ``.bin`` files has them read by micview (:mod:`micview.ml.hf_weights`),
+so no environment variable or library fallback can make reading a model run code from it.
 
 Text: CLIP pads to the longest prompt; SigLIP was trained on prompts padded to ``max_length`` (64), and
 gives different vectors otherwise, so it is padded the same way.
@@ -16,6 +17,7 @@ from typing import Any
 from micview.ml.detect import weight_files
 from micview.ml.embedder import Embedder, Preprocess
 from micview.ml.errors import ModelError
+from micview.ml.hf_weights import from_folder
 from micview.ml.registry import ModelSpec
 from micview.ml.weights import weights_hash
 
@@ -35,11 +37,13 @@ def _features(out: Any) -> Any:
 
 
 def load(spec: ModelSpec, where: Path) -> Embedder:
-    from transformers import AutoModel, AutoProcessor
+    from transformers import MODEL_MAPPING, AutoModel, AutoProcessor
 
     try:
-        model = AutoModel.from_pretrained(where, trust_remote_code=False, local_files_only=True)
+        model = from_folder(AutoModel, MODEL_MAPPING, where, trust_remote_code=False)
         processor = AutoProcessor.from_pretrained(where, trust_remote_code=False, local_files_only=True)
+    except ModelError:
+        raise
     except Exception as exc:  # OSError/ValueError/KeyError from transformers: the folder is incomplete
         raise ModelError(f"{where}: cannot load this transformers model ({exc}).") from exc
     tokenizer = processor.tokenizer

@@ -92,28 +92,31 @@ def check_memory(info: VlmFolder, device: str, precision: str) -> None:
         )
 
 
-def _auto_model_class() -> Any:
+def _auto_model_class() -> tuple[Any, Any]:
+    """The auto class for VLMs and its config → model-class mapping."""
     try:
-        from transformers import AutoModelForImageTextToText
+        from transformers import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING, AutoModelForImageTextToText
 
-        return AutoModelForImageTextToText
+        return AutoModelForImageTextToText, MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING
     except ImportError:  # transformers < 4.46
-        from transformers import AutoModelForVision2Seq
+        from transformers import MODEL_FOR_VISION_2_SEQ_MAPPING, AutoModelForVision2Seq
 
-        return AutoModelForVision2Seq
+        return AutoModelForVision2Seq, MODEL_FOR_VISION_2_SEQ_MAPPING
 
 
 def _from_pretrained(folder: Path, precision: str, trust: bool, pickle_ok: bool) -> tuple[Any, Any]:
+    """Processor and model; ``.bin`` weights (only with ``pickle_ok``) are read by micview, never by transformers."""
     from transformers import AutoProcessor
 
     from micview.ml.device import torch_dtype
+    from micview.ml.hf_weights import from_folder, has_safetensors
 
-    common = {"local_files_only": True, "trust_remote_code": trust}
+    if not pickle_ok and not has_safetensors(folder):  # inspect() says so first; this guards other callers
+        raise NotAVlmError(f"{folder}: no *.safetensors weights, and .bin files were not allowed.")
+    auto_cls, mapping = _auto_model_class()
     try:
-        processor = AutoProcessor.from_pretrained(folder, **common)
-        model = _auto_model_class().from_pretrained(
-            folder, dtype=torch_dtype(precision), use_safetensors=None if pickle_ok else True, **common
-        )
+        processor = AutoProcessor.from_pretrained(folder, local_files_only=True, trust_remote_code=trust)
+        model = from_folder(auto_cls, mapping, folder, dtype=torch_dtype(precision), trust_remote_code=trust)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise NotAVlmError(
             f"{folder}: cannot load this model with transformers ({type(exc).__name__}: {exc})."
