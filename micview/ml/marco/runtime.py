@@ -81,7 +81,9 @@ def load_model(model_id: str = MODEL_ID, device: str | None = None) -> MarcoMode
             raise
         raise MarcoError(f"MARCO is not added on this computer yet. {ADD_HINT}") from None
     if spec.family != "marco":
-        raise MarcoError(f"'{model_id}' is a {spec.family} embedding model, not a MARCO classifier.")
+        raise MarcoError(
+            f"'{model_id}' is an embedding model ({spec.family}), not a MARCO classifier; leave out --model."
+        )
     try:
         folder = require(spec)
     except ModelError:
