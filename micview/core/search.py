@@ -9,17 +9,40 @@ on the score vector and sorts only the k winners.
 
 Filters (a label, a folder, a prediction ...) are given as the set of allowed image ids or a boolean mask
 over the index rows; rows outside score ``-inf``. When few rows are allowed only those rows are scored.
+
+Large indexes take an optional :class:`CandidateSource` (an approximate index, :mod:`micview.ml.ann`) that
+proposes a few dozen candidate ids; those are then **re-ranked exactly** here with the stored vectors, so the
+scores returned are always exact cosines and only the recall depends on the approximate stage. The index can
+grow and shrink in place (:meth:`VectorIndex.add`, :meth:`VectorIndex.remove`) so that newly embedded images
+do not force re-reading every vector.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 CHUNK_ROWS = 8_192
 _SUBSET_BELOW = 0.2  # score only the allowed rows when they are fewer than this fraction
+EXACT_BELOW_ROWS = 20_000  # a filter leaving fewer rows is scored exactly (a few ms), even with an approximate index
+MIN_CANDIDATES = 64  # rows re-ranked exactly per approximate query (at least; 4 x k when k is larger)
+
+
+class CandidateSource(Protocol):
+    """An approximate index over the same ids, kept in step by :meth:`VectorIndex.add` / ``remove``."""
+
+    def candidates(self, query: np.ndarray, n: int) -> np.ndarray:
+        """The ``n`` ids it thinks are most similar to the unit vector ``query`` (fewer when it holds fewer)."""
+        ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add (or replace) unit-length rows."""
+        ...
+
+    def remove(self, ids: np.ndarray) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +86,7 @@ class VectorIndex:
         self.ids = np.asarray(ids, np.int64)
         self.matrix = self._normalised(vectors, np.dtype(dtype))
         self._row = {int(i): r for r, i in enumerate(self.ids)}
+        self.approximate: CandidateSource | None = None  # set by micview.ml.ann for large indexes
 
     @staticmethod
     def _normalised(vectors: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -73,6 +97,35 @@ class VectorIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add rows (normalised here); an id already present gets its new vector."""
+        ids = np.asarray(ids, np.int64)
+        if len(ids) != len(vectors):
+            raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
+        if len(ids) == 0:
+            return
+        if len(self) and vectors.shape[1] != self.dim:
+            raise ValueError(f"vectors have {vectors.shape[1]} dimensions, the index {self.dim}")
+        self.remove(ids[np.fromiter((int(i) in self._row for i in ids), np.bool_, len(ids))])
+        new = self._normalised(vectors, self.matrix.dtype)
+        start = len(self.ids)
+        self.ids = np.concatenate([self.ids, ids])
+        self.matrix = np.concatenate([self.matrix, new]) if start else new
+        self._row.update((int(i), start + r) for r, i in enumerate(ids))
+        if self.approximate is not None:
+            self.approximate.add(ids, new.astype(np.float32))
+
+    def remove(self, ids: Collection[int] | np.ndarray) -> None:
+        """Drop the rows of ``ids`` (ids not in the index are ignored)."""
+        gone = np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids, np.int64)
+        drop = np.isin(self.ids, gone)
+        if not drop.any():
+            return
+        self.ids, self.matrix = self.ids[~drop], self.matrix[~drop]
+        self._row = {int(i): r for r, i in enumerate(self.ids)}
+        if self.approximate is not None:
+            self.approximate.remove(gone)
 
     @property
     def dim(self) -> int:
@@ -120,13 +173,40 @@ class VectorIndex:
         (e.g. the query image itself).
         """
         mask = self._mask(allowed, exclude)
-        if mask is not None and mask.sum() < _SUBSET_BELOW * len(self):
+        n_allowed = len(self) if mask is None else int(mask.sum())
+        if self.approximate is not None and k > 0 and n_allowed >= EXACT_BELOW_ROWS:
+            hits = self._approximate_search(query, k, mask)
+            if hits is not None:
+                return hits
+        if mask is not None and n_allowed < _SUBSET_BELOW * len(self):
             rows = np.flatnonzero(mask)
             return _top_k(self.ids[rows], self.scores(query, rows), k)
         scores = self.scores(query)
         if mask is not None:
             scores[~mask] = -np.inf
         return _top_k(self.ids, scores, min(k, len(scores) if mask is None else int(mask.sum())))
+
+    def _approximate_search(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> Hits | None:
+        """Candidates from the approximate index, re-ranked exactly; ``None`` → the caller searches exactly.
+
+        With a filter, the candidate pool is widened by the allowed fraction so that about the same number
+        of allowed rows is re-ranked; when the pool would be a sizeable part of the index, exact is cheaper.
+        """
+        assert self.approximate is not None
+        wanted = max(MIN_CANDIDATES, 4 * k)
+        if mask is not None:
+            wanted = int(wanted * len(self) / max(1, int(mask.sum())))
+        if wanted * 20 > len(self):
+            return None
+        q = normalise(np.asarray(query, np.float32).reshape(-1))
+        found = self.approximate.candidates(q, wanted)
+        rows = np.fromiter((self._row.get(int(i), -1) for i in found), np.int64, len(found))
+        rows = np.unique(rows[rows >= 0])
+        if mask is not None:
+            rows = rows[mask[rows]]
+        if len(rows) < k:
+            return None
+        return _top_k(self.ids[rows], self.scores(q, rows), k)
 
     def _mask(self, allowed: Collection[int] | np.ndarray | None, exclude: Collection[int]) -> np.ndarray | None:
         if allowed is None:

@@ -6,8 +6,10 @@ a text query, or an image file that is not in the project — and finds the proj
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,15 +20,71 @@ from micview.ml.errors import ModelError
 from micview.ml.registry import DEFAULT_MODEL, get_spec, load_embedder
 
 
-def load_index(project: Project, model_id: str, *, dtype: str = "float32") -> VectorIndex:
-    """Every embedded 'ok' image of the project for ``model_id``; an error telling how to embed when none."""
+def load_index(
+    project: Project, model_id: str, *, dtype: str = "float32", approximate: bool | None = None
+) -> VectorIndex:
+    """Every embedded 'ok' image of the project for ``model_id``; an error telling how to embed when none.
+
+    ``approximate`` (default: from :data:`micview.ml.ann.APPROXIMATE_FROM` rows on) attaches the quantized
+    candidate index, kept as a cache file beside the project; results are re-ranked exactly either way.
+    """
     ids, matrix = project.embeddings.for_images(model_id)
     if len(ids) == 0:
         raise ModelError(
             f"No images of this project are embedded with {model_id} yet; run "
             f"`micview embed {project.path} --model {model_id}` first."
         )
-    return VectorIndex(ids, matrix, dtype=dtype)
+    index = VectorIndex(ids, matrix, dtype=dtype)
+    _maybe_approximate(project, model_id, index, approximate)
+    return index
+
+
+def _maybe_approximate(project: Project, model_id: str, index: VectorIndex, approximate: bool | None) -> None:
+    from micview.ml import ann
+
+    if approximate or (approximate is None and len(index) >= ann.APPROXIMATE_FROM):
+        ann.attach(index, model_id, ann.sidecar_path(project.path, model_id))
+
+
+def refresh_index(project: Project, model_id: str, index: VectorIndex) -> tuple[int, int]:
+    """Bring ``index`` up to date with the project incrementally: (rows added, rows removed).
+
+    Only the vectors of images new to the index are read. An image whose file changed since the previous
+    refresh has a new content hash, so its row is replaced; the approximate index follows the changes
+    through :class:`VectorIndex`.
+    """
+    current: dict[int, str] = dict(
+        project.con.execute(
+            "SELECT i.id, i.content_hash FROM images i JOIN embeddings e "
+            "ON e.content_hash = i.content_hash AND e.model_id = ? WHERE i.status = 'ok'",
+            (model_id,),
+        ).fetchall()
+    )
+    known = _HASHES.get(index, {})
+    gone = [i for i in index.ids.tolist() if i not in current or known.get(i, current[i]) != current[i]]
+    index.remove(np.asarray(gone, np.int64))
+    new = [i for i in current if i not in index]
+    if new:
+        index.add(*_vectors_of(project, model_id, new, [current[i] for i in new]))
+    _HASHES[index] = current
+    return len(new), len(gone)
+
+
+_HASHES: weakref.WeakKeyDictionary[VectorIndex, dict[int, str]] = weakref.WeakKeyDictionary()
+_STORED: dict[str, np.dtype[Any]] = {"float16": np.dtype("<f2"), "float32": np.dtype("<f4")}
+
+
+def _vectors_of(project: Project, model_id: str, ids: list[int], hashes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Float32 vectors of ``ids`` (by their content hashes), read in chunks of SQL parameters."""
+    found: dict[str, np.ndarray] = {}
+    unique = list(dict.fromkeys(hashes))
+    for s in range(0, len(unique), 500):
+        chunk = unique[s : s + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT content_hash, dtype, vector FROM embeddings WHERE model_id = ? AND content_hash IN ({marks})"
+        for h, dtype, blob in project.con.execute(sql, (model_id, *chunk)):
+            found[h] = np.frombuffer(blob, _STORED[dtype]).astype(np.float32)
+    return np.asarray(ids, np.int64), np.stack([found[h] for h in hashes])
 
 
 def search_text(
