@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import subprocess
 import sys
@@ -71,6 +72,9 @@ PICTURES: dict[str, Expected] = {
     "doitpoms_000772.gif": Expected(711, 501, 1, 1, "uint8", 8),
     "doitpoms_000845_progressive.jpg": Expected(600, 437, 1, 3, "uint8", 8),
     "doitpoms_000872_icc_fullres.jpg": Expected(1280, 832, 1, 3, "uint8", 8),
+    "HAADFscan.mrc": Expected(16, 16, 1, 1, "uint16", 16),
+    "EMD-3197.map": Expected(20, 20, 20, 1, "float32", 32),  # a volume: its 20 sections are the frames
+    "Hitachi_TM3030Plus.bcf": Expected(320, 240, 1, 1, "uint16", 16),  # the SEM image, not the EDS hypermap
 }
 NOT_PICTURES: dict[str, str] = {
     "08_carbon.dm3": "holds a 1-D EELS spectrum (2048 channels), not a picture",
@@ -163,8 +167,40 @@ def test_miclib_jpegs_sample(shared_data: Path) -> None:
         assert summary.info.width > 0 and summary.info.frames == 1
 
 
+@pytest.mark.shared_data
+def test_cryo_em_and_eds_containers_keep_their_calibration(shared_data: Path) -> None:
+    """The manifest's calibrations: 56.79 Å (5.679 nm) per pixel, 11.4 Å voxels; the BCF's SEM header."""
+    mrc = probe(shared_data / "formats" / "HAADFscan.mrc")
+    assert mrc.instrument.pixel_size_nm == pytest.approx(5.679, abs=1e-3)
+    assert (mrc.instrument.voltage_kv, mrc.instrument.instrument, mrc.instrument.detector) == (300, "Spectra", "HAADF")
+    assert mrc.instrument.acquired_at == "2022-12-05T12:13:07"
+    ext = mrc.raw_metadata["extended_header"]  # 909 KB of FEI2 records, summarised
+    assert (ext["type"], ext["bytes"], ext["records"]) == ("FEI2", 909312, 1024)
+    assert ext["first_record"]["Application"] == "Velox" and len(json.dumps(mrc.raw_metadata)) < 8000
+    volume = probe(shared_data / "formats" / "EMD-3197.map")
+    assert volume.format == "MAP" and volume.instrument.pixel_size_nm == pytest.approx(1.14, abs=1e-4)
+    assert "EMD-3197" in volume.raw_metadata["labels"][0]
+    bcf = probe(shared_data / "formats" / "Hitachi_TM3030Plus.bcf")
+    assert bcf.format == "BCF" and bcf.instrument.pixel_size_nm is None  # axes in pixels: no calibration stored
+    assert (bcf.instrument.voltage_kv, bcf.instrument.magnification) == (15, 600)
+    assert bcf.instrument.working_distance_mm == 8.6
+
+
+@pytest.mark.shared_data
+def test_bcf_listing_never_decodes_the_eds_hypermap(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rsciio.bruker._api as bruker
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the EDS hypermap was decoded")
+
+    monkeypatch.setattr(bruker.BCF_reader, "parse_hypermap", refuse)
+    summary = read_summary(shared_data / "formats" / "Hitachi_TM3030Plus.bcf")
+    assert summary.thumbnail.shape == (192, 256) and summary.thumbnail.std() > 0
+
+
 def test_supported_extensions() -> None:
-    expected = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".dm3", ".dm4", ".emd", ".ser"}
+    expected = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".dm3", ".dm4", ".emd", ".ser", ".bcf",
+                ".mrc", ".mrcs", ".map", ".nd2", ".czi", ".lif"}  # fmt: skip
     assert expected <= SUPPORTED_EXTENSIONS
     assert ".emi" not in SUPPORTED_EXTENSIONS
     assert all(ext == ext.lower() and ext.startswith(".") for ext in SUPPORTED_EXTENSIONS)

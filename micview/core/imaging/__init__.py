@@ -1,16 +1,20 @@
 """Reading microscopy images: one API over Pillow, tifffile and rosettasciio.
 
-========  =====================================================================
-Backend   Formats
-========  =====================================================================
-Pillow    JPEG, PNG, BMP, GIF (content sniffed: a GIF named ``.jpg`` loads)
-tifffile  every TIFF (FEI/Thermo, Zeiss, ImageJ, OME, TVIPS, Olympus SIS …)
-rsciio    Gatan DM3/DM4, EMD (Velox, Berkeley), FEI TIA SER (+ its ``.emi``)
-========  =====================================================================
+==========  ===================================================================
+Backend     Formats
+==========  ===================================================================
+Pillow      JPEG, PNG, BMP, GIF (content sniffed: a GIF named ``.jpg`` loads)
+tifffile    every TIFF (FEI/Thermo, Zeiss, ImageJ, OME, TVIPS, Olympus SIS …)
+rsciio      Gatan DM3/DM4, EMD (Velox, Berkeley), FEI TIA SER (+ its ``.emi``), Bruker BCF
+mrcfile     MRC / MRCS / CCP4 ``.map`` (cryo-EM images, stacks, volumes)
+extras      Nikon ND2 (``nd2``), Zeiss CZI (``pylibCZIrw``), Leica LIF (``liffile``): `_optional`
+==========  ===================================================================
 
 Every failure a user can cause (unknown format, truncated or corrupt file, a spectrum instead of a
 picture, a header bigger than `MAX_PIXELS`) is an `ImageReadError` whose message starts with the file
-name. Headless: numpy, Pillow, tifffile; rosettasciio (and h5py through it) is imported lazily.
+name. Headless: numpy, Pillow, tifffile; rosettasciio (and h5py through it), mrcfile and the optional readers are
+imported lazily. Listing a folder never decodes more than one frame per file: `probe` reads headers and
+`read_summary` decodes frame 0 only (memory-mapped MRC, one TIFF page, one lazy rosettasciio chunk).
 
 Functions take ``str`` or ``Path``; arrays are ``(H, W)`` or ``(H, W, C)``.
 """
@@ -19,10 +23,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from micview.core.imaging import _pillow, _rsciio, _tiff
+from micview.core.imaging import _mrc, _optional, _pillow, _rsciio, _tiff
 from micview.core.imaging._common import MAX_PIXELS, SUPPORTED_EXTENSIONS, detect_backend
 from micview.core.imaging.display import to_display
 from micview.core.imaging.types import ImageInfo, ImageSummary, InstrumentMetadata
@@ -43,6 +48,18 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 
 
+class _Reader(Protocol):
+    """A reader module of one backend (`_pillow`, `_tiff`, `_mrc`)."""
+
+    def probe(self, path: Path) -> ImageInfo: ...
+    def read_frame(self, path: Path, frame: int = 0) -> np.ndarray: ...
+    def read_display(self, path: Path, frame: int = 0, max_size: int | None = None) -> np.ndarray: ...
+    def read_summary(self, path: Path, thumb_size: int = 256) -> ImageSummary: ...
+
+
+_SIMPLE: dict[str, _Reader] = {"pillow": _pillow, "tiff": _tiff, "mrc": _mrc}
+
+
 def probe(path: PathLike) -> ImageInfo:
     """Describe an image file from its header and metadata, without decoding its pixels.
 
@@ -53,10 +70,10 @@ def probe(path: PathLike) -> ImageInfo:
     """
     path = Path(path)
     backend = detect_backend(path)
-    if backend == "pillow":
-        return _pillow.probe(path)
-    if backend == "tiff":
-        return _tiff.probe(path)
+    if backend in _SIMPLE:
+        return _SIMPLE[backend].probe(path)
+    if backend in _optional.BACKENDS:
+        return _optional.probe(path, backend)
     return _rsciio.probe(path, backend)
 
 
@@ -70,10 +87,10 @@ def read_frame(path: PathLike, frame: int = 0) -> np.ndarray:
     """
     path = Path(path)
     backend = detect_backend(path)
-    if backend == "pillow":
-        return _pillow.read_frame(path, frame)
-    if backend == "tiff":
-        return _tiff.read_frame(path, frame)
+    if backend in _SIMPLE:
+        return _SIMPLE[backend].read_frame(path, frame)
+    if backend in _optional.BACKENDS:
+        return _optional.read_frame(path, backend, frame)
     return _rsciio.read_frame(path, backend, frame)
 
 
@@ -86,10 +103,10 @@ def read_display(path: PathLike, frame: int = 0, max_size: int | None = None) ->
     """
     path = Path(path)
     backend = detect_backend(path)
-    if backend == "pillow":
-        return _pillow.read_display(path, frame, max_size)
-    if backend == "tiff":
-        return _tiff.read_display(path, frame, max_size)
+    if backend in _SIMPLE:
+        return _SIMPLE[backend].read_display(path, frame, max_size)
+    if backend in _optional.BACKENDS:
+        return _optional.read_display(path, backend, frame, max_size)
     return _rsciio.read_display(path, backend, frame, max_size)
 
 
@@ -100,8 +117,8 @@ def read_summary(path: PathLike, thumb_size: int = 256) -> ImageSummary:
     """
     path = Path(path)
     backend = detect_backend(path)
-    if backend == "pillow":
-        return _pillow.read_summary(path, thumb_size)
-    if backend == "tiff":
-        return _tiff.read_summary(path, thumb_size)
+    if backend in _SIMPLE:
+        return _SIMPLE[backend].read_summary(path, thumb_size)
+    if backend in _optional.BACKENDS:
+        return _optional.read_summary(path, backend, thumb_size)
     return _rsciio.read_summary(path, backend, thumb_size)

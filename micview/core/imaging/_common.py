@@ -20,9 +20,16 @@ micrograph. The same number is given to Pillow as ``Image.MAX_IMAGE_PIXELS`` (se
 
 PILLOW_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif"})
 TIFF_EXTENSIONS = frozenset({".tif", ".tiff"})
-RSCIIO_EXTENSIONS = frozenset({".dm3", ".dm4", ".emd", ".ser"})
-SUPPORTED_EXTENSIONS: frozenset[str] = PILLOW_EXTENSIONS | TIFF_EXTENSIONS | RSCIIO_EXTENSIONS
+RSCIIO_EXTENSIONS = frozenset({".dm3", ".dm4", ".emd", ".ser", ".bcf"})
+MRC_EXTENSIONS = frozenset({".mrc", ".mrcs", ".map"})
+OPTIONAL_EXTENSIONS = frozenset({".nd2", ".czi", ".lif"})  # readers in extras (see `_optional`)
+SUPPORTED_EXTENSIONS: frozenset[str] = (
+    PILLOW_EXTENSIONS | TIFF_EXTENSIONS | RSCIIO_EXTENSIONS | MRC_EXTENSIONS | OPTIONAL_EXTENSIONS
+)
 """Lower-case file suffixes micview imports.
+
+Files whose reader is an optional extra (Nikon ND2, Zeiss CZI, Leica LIF) are always listed, so a folder
+import records them with the command that installs their reader instead of skipping them silently.
 
 ``.emi`` is left out on purpose: a TIA ``.emi`` file only describes the pixels kept in the
 ``name_1.ser`` (``_2.ser`` …) files beside it. micview imports each ``.ser`` (and reads the ``.emi``
@@ -33,6 +40,9 @@ raises an `ImageReadError` that names the ``.ser`` to open.
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _SER_MAGIC = b"II\x97\x01"
+_BCF_MAGIC = b"AAMVHFSS"  # Bruker's AidAform container
+_OPTIONAL_MAGIC = {".nd2": (b"\xda\xce\xbe\x0a", b"\x00\x00\x00\x0c"), ".czi": (b"ZISRAWFILE",),
+                   ".lif": (b"\x70\x00\x00\x00",)}  # fmt: skip
 
 
 def fail(path: Path, reason: str) -> NoReturn:
@@ -44,7 +54,8 @@ def detect_backend(path: Path) -> str:
     """Pick the reader from the file's first bytes, falling back to its extension.
 
     Content wins over the name, because image libraries are full of GIFs named ``.jpg``.
-    Returns one of ``"tiff"``, ``"dm"``, ``"emd"``, ``"ser"``, ``"pillow"``.
+    Returns one of ``"tiff"``, ``"dm"``, ``"emd"``, ``"ser"``, ``"bcf"``, ``"mrc"``, ``"nd2"``, ``"czi"``,
+    ``"lif"``, ``"pillow"``.
     """
     suffix = path.suffix.lower()
     if suffix == ".emi":
@@ -60,6 +71,16 @@ def detect_backend(path: Path) -> str:
         return "ser"
     if head[:4] in (b"\x00\x00\x00\x03", b"\x00\x00\x00\x04") and suffix in (".dm3", ".dm4"):
         return "dm"
+    if head[:8] == _BCF_MAGIC:
+        return "bcf"
+    if suffix in _OPTIONAL_MAGIC:
+        if not head.startswith(_OPTIONAL_MAGIC[suffix]):
+            fail(path, f"the content is not a valid {suffix[1:].upper()} file (unrecognised header)")
+        return suffix[1:]
+    if suffix in MRC_EXTENSIONS:
+        if len(head) < 1024:
+            fail(path, f"too short for an MRC file ({len(head)} bytes; the header alone is 1024)")
+        return "mrc"
     if suffix in RSCIIO_EXTENSIONS:
         fail(path, f"the content is not a valid {suffix[1:].upper()} file (unrecognised header)")
     return "pillow"  # Pillow sniffs the content itself, restricted to PILLOW_FORMATS
@@ -69,7 +90,7 @@ def _read_head(path: Path) -> bytes:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            head = fh.read(16)
+            head = fh.read(1024)  # enough for an MRC header, the longest one checked
     except FileNotFoundError:
         fail(path, "file not found")
     except OSError as exc:

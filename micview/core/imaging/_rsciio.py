@@ -1,4 +1,4 @@
-"""Gatan DM3/DM4, EMD (Thermo Fisher Velox and Berkeley NCEM) and FEI TIA SER through rosettasciio.
+"""Gatan DM3/DM4, EMD (Thermo Fisher Velox and Berkeley NCEM), FEI TIA SER and Bruker BCF through rosettasciio.
 
 Why rosettasciio: it is HyperSpy's maintained reader library (``rsciio``), the one the electron
 microscopy community fixes first when a vendor changes a format; it covers all four formats with
@@ -9,10 +9,15 @@ inside functions only: the GUI must start fast.
 A file may hold several signals (an image and a line plot, an EELS spectrum image…). micview takes
 the first signal that is a picture — two real-space axes, possibly stacked — and otherwise refuses
 the file with what it holds instead ("a 1-D EELS spectrum (2048 channels), not a picture").
+
+A Bruker BCF holds an SEM image and an EDS hypermap (a spectrum per pixel, often hundreds of MB once
+decoded); the SEM image is the picture, and it is read with ``select_type="image"`` so the hypermap is never
+decoded, only its header parsed.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +48,10 @@ def _file_reader(backend: str) -> Any:
         from rsciio.digitalmicrograph import file_reader
     elif backend == "emd":
         from rsciio.emd import file_reader
+    elif backend == "bcf":
+        from rsciio.bruker import file_reader
+
+        return functools.partial(file_reader, select_type="image")
     else:
         from rsciio.tia import file_reader
     return file_reader
@@ -55,6 +64,8 @@ def _read_signals(path: Path, backend: str) -> list[dict[str, Any]]:
         fail(path, f"cannot be read as {_format(path, backend)} (rosettasciio: {describe(exc)})")
     if backend == "ser":
         signals = _with_emi_metadata(path, signals)
+    if backend == "bcf" and not signals:
+        fail(path, "holds an EDS spectrum image but no SEM image; micview imports pictures")
     return list(signals)
 
 
@@ -77,7 +88,7 @@ def _format(path: Path, backend: str) -> str:
     if backend == "dm":
         with open(path, "rb") as fh:
             return "DM4" if fh.read(4) == b"\x00\x00\x00\x04" else "DM3"
-    return "EMD" if backend == "emd" else "SER"
+    return {"emd": "EMD", "ser": "SER", "bcf": "BCF"}[backend]
 
 
 def _is_spectral(axis: dict[str, Any]) -> bool:

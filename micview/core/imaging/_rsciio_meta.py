@@ -1,4 +1,4 @@
-"""Instrument metadata from rosettasciio signals (DM3/DM4, Velox and Berkeley EMD, TIA SER/EMI).
+"""Instrument metadata from rosettasciio signals (DM3/DM4, Velox and Berkeley EMD, TIA SER/EMI, Bruker BCF).
 
 Pixel size comes from the calibrated axes (any length unit; reciprocal units such as ``1/nm`` of a
 diffraction pattern give no real-space pixel size, the calibration stays in ``raw_metadata["axes"]``).
@@ -38,6 +38,7 @@ def rsciio_metadata(signal: dict[str, Any], backend: str) -> tuple[InstrumentMet
         pixel_size_y_nm=distinct_y(x, y),
         voltage_kv=positive(microscope.get("beam_energy")) or vendor.get("voltage_kv"),
         magnification=parse_magnification(microscope.get("magnification")) or vendor.get("magnification"),
+        working_distance_mm=vendor.get("working_distance_mm"),
         detector=vendor.get("detector") or clean_text(dig(microscope, "Detector", "detector_type")),
         instrument=clean_text(microscope.get("microscope")) or vendor.get("instrument"),
         acquired_at=_when(general) or vendor.get("acquired_at"),
@@ -142,4 +143,15 @@ def _ser(original: dict[str, Any], mapping: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_VENDOR = {"dm": _dm, "emd": _emd, "ser": _ser}
+def _bcf(original: dict[str, Any], mapping: dict[str, Any]) -> dict[str, Any]:
+    """Bruker Esprit's ``TRTSEMData``: HV in kV, WD in mm, Mag (the image axes are in pixels unless the
+    file was calibrated, in which case rosettasciio gives µm)."""
+    scope = original.get("Microscope") or {}
+    return {
+        "voltage_kv": positive(scope.get("HV")),
+        "magnification": positive(scope.get("Mag")),
+        "working_distance_mm": positive(scope.get("WD")),
+    }
+
+
+_VENDOR = {"dm": _dm, "emd": _emd, "ser": _ser, "bcf": _bcf}

@@ -1,0 +1,142 @@
+"""Light-microscopy containers whose readers are optional extras: Nikon ND2, Zeiss CZI, Leica LIF.
+
+Each reader was chosen as the maintained one with a licence that allows redistribution; none is in the
+default install (``pip install 'micview[nd2]'``, ``[czi]``, ``[lif]``):
+
+=====  ==============  ============  ======================================================================
+fmt    reader          licence       why an extra
+=====  ==============  ============  ======================================================================
+ND2    ``nd2``         BSD-3         pulls ome-types, pydantic and xsdata; no writer, so no generated test
+CZI    ``pylibCZIrw``  LGPL-3.0      Zeiss's own library; LGPL (and an 86 MB cmake wheel it requires)
+LIF    ``liffile``     BSD-3         no writer, so no generated test file ("readlif" is GPL-3.0: not used)
+=====  ==============  ============  ======================================================================
+
+(``aicspylibczi`` is GPL-3.0; ``czifile`` has had no release since 2019.) A file of such a format is always
+recognised by its extension and first bytes; without its reader it is recorded with the command that
+installs it, never skipped. Every plane (time point × z section × channel) is one gray frame; RGB files
+are frames of colour pictures. Only the frame asked for is read, at reduced resolution where the format
+keeps a pyramid (CZI).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from micview.core.imaging._common import check_frame, check_pixels, describe, fail, mode_for
+from micview.core.imaging.display import resize_longest, to_display
+from micview.core.imaging.types import ImageInfo, ImageSummary, InstrumentMetadata
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """What a format needs: its name, the module to import, the extra that installs it, and its adapter."""
+
+    name: str
+    module: str
+    extra: str
+    adapter: str  # micview module with ``open_source(path) -> context manager of Source``
+
+
+BACKENDS = {
+    "nd2": Reader("Nikon ND2", "nd2", "nd2", "micview.core.imaging._nd2"),
+    "czi": Reader("Zeiss CZI", "pylibCZIrw", "czi", "micview.core.imaging._czi"),
+    "lif": Reader("Leica LIF", "liffile", "lif", "micview.core.imaging._lif"),
+}
+
+
+@dataclass(slots=True)
+class Source:
+    """An open file, described from its header, with a function that reads one frame."""
+
+    format: str
+    width: int
+    height: int
+    frames: int
+    channels: int
+    dtype: np.dtype[Any]
+    instrument: InstrumentMetadata
+    raw: dict[str, object]
+    read: Callable[[int, int | None], np.ndarray]  # (frame, longest side wanted or None) -> pixels
+
+
+def require(path: Path, backend: str) -> None:
+    """Fail with the install command when the optional reader of ``backend`` is missing."""
+    reader = BACKENDS[backend]
+    try:
+        importlib.import_module(reader.module)
+    except ImportError:
+        fail(
+            path,
+            f"reading {reader.name} files needs the optional reader '{reader.module}', which is not installed: "
+            f"pip install 'micview[{reader.extra}]'",
+        )
+
+
+def _open(path: Path, backend: str) -> AbstractContextManager[Source]:
+    require(path, backend)
+    adapter = importlib.import_module(BACKENDS[backend].adapter)
+    opened: AbstractContextManager[Source] = adapter.open_source(path)
+    return opened
+
+
+def _info(src: Source, path: Path) -> ImageInfo:
+    check_pixels(path, src.width, src.height)
+    return ImageInfo(
+        format=src.format,
+        width=src.width,
+        height=src.height,
+        frames=src.frames,
+        channels=src.channels,
+        dtype=str(src.dtype),
+        bit_depth=src.dtype.itemsize * 8,
+        mode=mode_for(src.dtype, src.channels),
+        instrument=src.instrument,
+        raw_metadata=dict(src.raw),
+    )
+
+
+def _frame(src: Source, path: Path, frame: int, max_size: int | None) -> np.ndarray:
+    check_pixels(path, src.width, src.height)
+    check_frame(path, frame, src.frames)
+    try:
+        arr = np.asarray(src.read(frame, max_size))
+    except (OSError, ValueError, RuntimeError, KeyError, IndexError) as exc:
+        fail(path, f"the pixel data cannot be read ({describe(exc)})")
+    return arr.astype(arr.dtype.newbyteorder("="), copy=False)
+
+
+@contextmanager
+def _checked(path: Path, backend: str) -> Iterator[Source]:
+    try:
+        with _open(path, backend) as src:
+            yield src
+    except (OSError, ValueError, RuntimeError, KeyError, IndexError, TypeError) as exc:
+        fail(path, f"cannot be read as a {BACKENDS[backend].name} file ({describe(exc)})")
+
+
+def probe(path: Path, backend: str) -> ImageInfo:
+    with _checked(path, backend) as src:
+        return _info(src, path)
+
+
+def read_frame(path: Path, backend: str, frame: int = 0) -> np.ndarray:
+    with _checked(path, backend) as src:
+        return _frame(src, path, frame, None)
+
+
+def read_display(path: Path, backend: str, frame: int = 0, max_size: int | None = None) -> np.ndarray:
+    with _checked(path, backend) as src:
+        return resize_longest(to_display(_frame(src, path, frame, max_size)), max_size)
+
+
+def read_summary(path: Path, backend: str, thumb_size: int = 256) -> ImageSummary:
+    with _checked(path, backend) as src:
+        info = _info(src, path)
+        return ImageSummary(info, resize_longest(to_display(_frame(src, path, 0, thumb_size)), thumb_size))
