@@ -26,6 +26,22 @@ class DiskFullError(ProjectError):
     """The disk is full; the current transaction was rolled back and nothing earlier was lost."""
 
 
+class NotAProjectError(ProjectError):
+    """The file is not a micview project (another program's file, or its first bytes are gone)."""
+
+
+class ProjectDamagedError(ProjectError):
+    """The project file is damaged; it is opened read-only, and ``micview salvage`` copies what is readable."""
+
+
+class ReadOnlyProjectError(ProjectError):
+    """A write was refused: the project is open read-only (asked for, read-only folder or file, or damaged)."""
+
+
+class ProjectLockedError(ProjectError):
+    """Another micview (or another program) kept the project locked for writing longer than micview waits."""
+
+
 class ImageReadError(MicviewError):
     """An image file cannot be read: unknown format, corrupt, truncated or too large."""
 

@@ -3,6 +3,9 @@
 Every embedding set, 2-D map, classifier or analysis is recorded with the method, its parameters, the model id
 and weights hash, the app version and the time, so it can be found again, explained and recomputed. Arrays it
 produced are stored as ``.npy`` bytes (never pickles, never JSON lists).
+
+A run is stored with the process that started it (:mod:`~micview.core.store.owners`), so a ``running`` run whose
+process was killed is found and marked ``interrupted`` when the project is next opened for writing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from micview import __version__
+from micview.core.store.owners import current_owner, owner_is_gone
 from micview.core.store.project import utc_now
 
 if TYPE_CHECKING:
@@ -61,11 +65,25 @@ class Runs:
     ) -> int:
         with self._p.transaction() as con:
             cur = con.execute(
-                f"INSERT INTO runs ({_COLS[4:]}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO runs ({_COLS[4:]}, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (key, kind, method, json.dumps(params or {}, sort_keys=True), model_id, weights_hash,
-                 __version__, utc_now(), status, notes),
+                 __version__, utc_now(), status, notes, current_owner()),
             )  # fmt: skip
             return int(cur.lastrowid or 0)
+
+    def mark_interrupted(self) -> list[int]:
+        """Mark ``interrupted`` every ``running`` run whose process has ended (killed, crashed); return their ids.
+
+        Runs of live processes, this one included, and of processes on other computers are left as they are.
+        """
+        rows = self._p.con.execute("SELECT id, owner FROM runs WHERE status = 'running'").fetchall()
+        dead = [int(rid) for rid, owner in rows if owner_is_gone(owner)]
+        if dead:
+            with self._p.transaction() as con:
+                con.executemany(
+                    "UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'", ((i,) for i in dead)
+                )
+        return dead
 
     def set_status(self, run_id: int, status: str) -> None:
         with self._p.transaction() as con:

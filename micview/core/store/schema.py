@@ -158,6 +158,15 @@ CREATE INDEX answers_image ON answers(image_id, kind);
 CREATE INDEX answers_run ON answers(run_id, item_key);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# v3: the process that started a run ('host|pid|start token'), so a run whose process was killed is marked
+# 'interrupted' at the next open instead of staying 'running' for ever.
+_V3 = """
+ALTER TABLE runs ADD COLUMN owner TEXT;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
+# The oldest format this micview can read without upgrading it first (a read-only file cannot be upgraded):
+# v3 only adds a column that reading never needs.
+READABLE_FROM = 2
 APPLICATION_ID = 0x4D435657  # 'MCVW': lets `file` and micview tell a project from any other SQLite file
