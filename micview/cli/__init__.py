@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,7 +17,9 @@ from micview import __version__
 from micview.core.errors import Cancelled, MicviewError
 
 # Each module has register(subparsers); they import their heavy libraries inside the command functions only.
-_COMMAND_MODULES = ("_project_cmds", "_task_cmds", "_model_cmds", "_plate_cmds", "_vqa_cmds", "_classify_cmds")
+_COMMAND_MODULES = (
+    "_project_cmds", "_task_cmds", "_model_cmds", "_plate_cmds", "_vqa_cmds", "_classify_cmds", "_safety_cmds",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +68,19 @@ def _readable_output() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+class _WarningPrinter(logging.Handler):
+    """The core's warnings (a damaged or read-only project, waiting for another writer) as one stderr line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"micview: warning: {record.getMessage()}", file=sys.stderr)
+
+
+def _print_warnings() -> None:
+    logger = logging.getLogger("micview")
+    if not any(isinstance(h, _WarningPrinter) for h in logger.handlers):
+        logger.addHandler(_WarningPrinter(logging.WARNING))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors a user can cause are one-line messages (exit 1), Ctrl-C exits 130.
 
@@ -75,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv or bool(os.environ.get("MICVIEW_DEBUG"))
     argv = [a for a in argv if a != "--debug"]
     _readable_output()
+    _print_warnings()
     try:
         return _run(argv)
     except Cancelled as exc:
@@ -92,7 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if debug or exc.filename is None:
             return _bug(exc, argv, debug)
-        print(f"micview: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        from micview.cli._crash import os_error_message
+
+        print(os_error_message(exc), file=sys.stderr)
         return 1
     except MemoryError:
         print("micview: error: out of memory; try fewer images at once (e.g. a smaller --batch-size)", file=sys.stderr)
