@@ -190,3 +190,17 @@ def test_plate_walk_through(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 1 and "does not exist" in err
     code, _, err = run(capsys, "plate-export", proj, tmp_path / "p.csv", "--plate", "plate7", "--png", tmp_path)
     assert code == 1 and "it is a folder" in err
+
+
+def test_marco_messages_name_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MICVIEW_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("MICVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MICVIEW_MARCO_PYTHON", raising=False)
+    proj = tmp_path / "drops.micview"
+    run(capsys, "new", proj)
+    code, _, err = run(capsys, "score", proj)
+    assert code == 1 and "micview models add marco --python PATH" in err
+    code, _, err = run(capsys, "models", "add", "marco", "--python", tmp_path / "no-python")
+    assert code == 1 and "micview models add marco --python" in err

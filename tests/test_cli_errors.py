@@ -60,8 +60,11 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
 def test_an_os_error_on_a_file_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     _failing(monkeypatch, PermissionError(errno.EACCES, "Permission denied", "/data/x.tif"))
     assert main(["info", "p.micview"]) == 1
-    err = capsys.readouterr().err
-    assert err.strip() == "micview: error: /data/x.tif: Permission denied"
+    assert capsys.readouterr().err.strip() == "micview: error: /data/x.tif: no permission."
+    _failing(monkeypatch, OSError(errno.ENOSPC, "No space left on device", "/data/report"))
+    assert main(["info", "p.micview"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "micview: error: /data/report: the disk is full; free some space and run it again."
 
 
 def test_out_of_memory(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,6 +70,15 @@ def write_crash_log(exc: BaseException, argv: Sequence[str]) -> Path | None:
     return None
 
 
+def os_error_message(exc: OSError) -> str:
+    """One line for an ``OSError`` on a named file that no command turned into a message itself."""
+    from micview.core.atomic import reason
+
+    name = exc.filename if isinstance(exc.filename, str) else os.fsdecode(exc.filename)
+    other = f" -> {exc.filename2}" if exc.filename2 else ""
+    return f"micview: error: {name}{other}: {reason(exc)}."
+
+
 def bug_message(exc: BaseException, log: Path | None) -> str:
     """The few lines a user sees instead of a traceback."""
     what = f"{type(exc).__name__}: {exc}"

@@ -36,6 +36,19 @@ _REASONS = {
 }
 
 
+def reason(exc: OSError, path: Path | None = None) -> str:
+    """Why ``exc`` happened, in words a user understands (for reading as for writing)."""
+    template = _REASONS.get(exc.errno or 0)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        template = "no permission"
+    if exc.errno == errno.ENOENT:
+        template = "no such file or folder"
+    if exc.errno == errno.EEXIST:
+        template = "already exists"
+    parent = path.parent if path is not None else ""
+    return template.format(parent=parent) if template else (exc.strerror or str(exc))
+
+
 def write_problem(path: Path, exc: OSError) -> OutputError:
     """An :class:`OutputError` for ``exc`` raised while writing ``path``, with a reason a user understands."""
     template = _REASONS.get(exc.errno or 0)
