@@ -1,11 +1,12 @@
-"""MRC stacks and volumes, the optional light-microscopy readers, and listing big stacks from headers only.
+"""MRC stacks and volumes, the light-microscopy readers, and listing big stacks from headers only.
 
-Every file here is generated (mrcfile and tifffile write them; pylibCZIrw writes CZI). ND2 and LIF have no
-writer, so for them the dispatch and the missing-reader message are tested.
+Every file here is generated (mrcfile and tifffile write them, pylibCZIrw writes CZI, `_lif_bytes` a minimal
+Leica LIF). Nothing writes ND2, so for it the dispatch and the missing-reader message are tested.
 """
 
 from __future__ import annotations
 
+import struct
 import sys
 import tracemalloc
 from pathlib import Path
@@ -108,17 +109,56 @@ def test_listing_a_big_stack_decodes_one_frame(tmp_path: Path, suffix: str) -> N
     assert peak < data.nbytes / 4, f"{peak / 1e6:.1f} MB allocated to list a {data.nbytes / 1e6:.0f} MB stack"
 
 
-@pytest.mark.parametrize(("suffix", "module", "magic"), [(".nd2", "nd2", b"\xda\xce\xbe\x0a"),
-                                                         (".lif", "liffile", b"\x70\x00\x00\x00"),
-                                                         (".czi", "pylibCZIrw", b"ZISRAWFILE")])  # fmt: skip
-def test_missing_optional_reader_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 suffix: str, module: str, magic: bytes) -> None:  # fmt: skip
+@pytest.mark.parametrize(("suffix", "module", "magic", "how"), [
+    (".nd2", "nd2", b"\xda\xce\xbe\x0a", r"pip install 'micview\[nd2\]'"),
+    (".czi", "pylibCZIrw", b"ZISRAWFILE", r"pip install 'micview\[czi\]'"),
+    (".lif", "liffile", b"\x70\x00\x00\x00", r"reinstall micview \(or pip install liffile\)"),
+])  # fmt: skip
+def test_missing_reader_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               suffix: str, module: str, magic: bytes, how: str) -> None:  # fmt: skip
     monkeypatch.setitem(sys.modules, module, None)  # as if not installed: importing it raises ImportError
     path = tmp_path / f"cells{suffix}"
     path.write_bytes(magic + b"\x00" * 64)
     for call in (probe, read_summary, read_frame):
-        with pytest.raises(ImageReadError, match=rf"needs the optional reader '{module}'.*micview\[{suffix[1:]}\]"):
+        with pytest.raises(ImageReadError, match=rf"^cells\{suffix}: .*needs the reader '{module}'.*{how}"):
             call(path)
+
+
+def _lif_bytes(data: np.ndarray, pixel_m: float) -> bytes:
+    """A minimal Leica LIF (version 2): XML header, an empty root memory block, one uint16 Z-stack."""
+    nz, ny, nx = data.shape
+    dims = [(1, nx, pixel_m * (nx - 1), 2), (2, ny, pixel_m * (ny - 1), 2 * nx), (3, nz, 1e-6 * (nz - 1), 2 * nx * ny)]
+    dim_xml = "".join(f'<DimensionDescription DimID="{i}" NumberOfElements="{n}" Origin="0" Length="{length}" '
+                      f'Unit="m" BytesInc="{inc}" BitInc="0"/>' for i, n, length, inc in dims)  # fmt: skip
+    channel = ('<ChannelDescription DataType="0" ChannelTag="0" Resolution="16" NameOfMeasuredQuantity="" Min="0" '
+               'Max="65535" Unit="" LUTName="Gray" IsLUTInverted="0" BytesInc="0" BitInc="0"/>')  # fmt: skip
+    xml = ('<LMSDataContainerHeader Version="2"><Element Name="t.lif"><Data><Experiment/></Data>'
+           '<Memory Size="0" MemoryBlockID="MemBlock_0"/><Children><Element Name="cells"><Data><Image>'
+           f'<ImageDescription><Channels>{channel}</Channels><Dimensions>{dim_xml}</Dimensions></ImageDescription>'
+           f'</Image></Data><Memory Size="{data.nbytes}" MemoryBlockID="MemBlock_1"/><Children/></Element>'
+           "</Children></Element></LMSDataContainerHeader>")  # fmt: skip
+    text = xml.encode("utf-16-le")
+    out = struct.pack("<IIBI", 0x70, len(text) + 5, 0x2A, len(xml)) + text
+    for block, payload in (("MemBlock_0", b""), ("MemBlock_1", data.astype("<u2").tobytes())):
+        out += struct.pack("<IIBQBI", 0x70, 0, 0x2A, len(payload), 0x2A, len(block)) + block.encode("utf-16-le")
+        out += payload
+    return out
+
+
+def test_lif_z_stack_frames_and_calibration(tmp_path: Path) -> None:
+    pytest.importorskip("liffile")
+    data = np.random.default_rng(2).integers(0, 60000, (3, 30, 40), dtype=np.uint16)
+    path = tmp_path / "confocal.lif"
+    path.write_bytes(_lif_bytes(data, pixel_m=0.1e-6))
+    info = probe(path)
+    assert (info.format, info.width, info.height, info.frames, info.dtype) == ("LIF", 40, 30, 3, "uint16")
+    assert info.instrument.pixel_size_nm == pytest.approx(100)
+    assert info.raw_metadata["name"] == "cells"
+    assert np.array_equal(read_frame(path, 2), data[2])
+    assert read_summary(path, thumb_size=20).thumbnail.shape == (15, 20)
+    path.write_bytes(_lif_bytes(data, 0.1e-6)[:200])  # cut inside the XML header
+    with pytest.raises(ImageReadError, match=r"confocal\.lif: cannot be read as a Leica LIF file"):
+        probe(path)
 
 
 @pytest.mark.parametrize("suffix", [".nd2", ".czi", ".lif"])

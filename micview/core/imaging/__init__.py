@@ -7,7 +7,7 @@ Pillow      JPEG, PNG, BMP, GIF (content sniffed: a GIF named ``.jpg`` loads)
 tifffile    every TIFF (FEI/Thermo, Zeiss, ImageJ, OME, TVIPS, Olympus SIS …)
 rsciio      Gatan DM3/DM4, EMD (Velox, Berkeley), FEI TIA SER (+ its ``.emi``), Bruker BCF
 mrcfile     MRC / MRCS / CCP4 ``.map`` (cryo-EM images, stacks, volumes)
-extras      Nikon ND2 (``nd2``), Zeiss CZI (``pylibCZIrw``), Leica LIF (``liffile``): `_optional`
+others      Leica LIF (``liffile``); Nikon ND2 (``nd2``) and Zeiss CZI (``pylibCZIrw``) as extras: `_optional`
 ==========  ===================================================================
 
 Every failure a user can cause (unknown format, truncated or corrupt file, a spectrum instead of a

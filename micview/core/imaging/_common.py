@@ -22,14 +22,14 @@ PILLOW_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp",
 TIFF_EXTENSIONS = frozenset({".tif", ".tiff"})
 RSCIIO_EXTENSIONS = frozenset({".dm3", ".dm4", ".emd", ".ser", ".bcf"})
 MRC_EXTENSIONS = frozenset({".mrc", ".mrcs", ".map"})
-OPTIONAL_EXTENSIONS = frozenset({".nd2", ".czi", ".lif"})  # readers in extras (see `_optional`)
+OPTIONAL_EXTENSIONS = frozenset({".nd2", ".czi", ".lif"})  # third-party readers, two of them extras (`_optional`)
 SUPPORTED_EXTENSIONS: frozenset[str] = (
     PILLOW_EXTENSIONS | TIFF_EXTENSIONS | RSCIIO_EXTENSIONS | MRC_EXTENSIONS | OPTIONAL_EXTENSIONS
 )
 """Lower-case file suffixes micview imports.
 
-Files whose reader is an optional extra (Nikon ND2, Zeiss CZI, Leica LIF) are always listed, so a folder
-import records them with the command that installs their reader instead of skipping them silently.
+Files whose reader is an optional extra (Nikon ND2, Zeiss CZI) are always listed, so a folder import records
+them with the command that installs their reader instead of skipping them silently.
 
 ``.emi`` is left out on purpose: a TIA ``.emi`` file only describes the pixels kept in the
 ``name_1.ser`` (``_2.ser`` …) files beside it. micview imports each ``.ser`` (and reads the ``.emi``

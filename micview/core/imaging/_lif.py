@@ -1,4 +1,4 @@
-"""Leica LIF through ``liffile`` (the ``lif`` extra). See `_optional` for the choice.
+"""Leica LIF through ``liffile`` (installed with micview). See `_optional` for the choice.
 
 A LIF holds several images (series); micview takes the first, as tifffile's first series for TIFF. Its
 frames are liffile's frames (every plane over the non-XY dimensions); one frame is read per call.

@@ -1,14 +1,13 @@
-"""Light-microscopy containers whose readers are optional extras: Nikon ND2, Zeiss CZI, Leica LIF.
+"""Light-microscopy containers read through third-party readers: Nikon ND2, Zeiss CZI, Leica LIF.
 
-Each reader was chosen as the maintained one with a licence that allows redistribution; none is in the
-default install (``pip install 'micview[nd2]'``, ``[czi]``, ``[lif]``):
+Each reader was chosen as the maintained one with a licence that allows redistribution:
 
 =====  ==============  ============  ======================================================================
-fmt    reader          licence       why an extra
+fmt    reader          licence       installed
 =====  ==============  ============  ======================================================================
-ND2    ``nd2``         BSD-3         pulls ome-types, pydantic and xsdata; no writer, so no generated test
-CZI    ``pylibCZIrw``  LGPL-3.0      Zeiss's own library; LGPL (and an 86 MB cmake wheel it requires)
-LIF    ``liffile``     BSD-3         no writer, so no generated test file ("readlif" is GPL-3.0: not used)
+LIF    ``liffile``     BSD-3         always: pure Python + numpy, ~150 KB ("readlif" is GPL-3.0: not used)
+ND2    ``nd2``         BSD-3         extra ``[nd2]``: pulls ome-types, pydantic and xsdata for its metadata
+CZI    ``pylibCZIrw``  LGPL-3.0      extra ``[czi]``: Zeiss's libCZI, LGPL, and it requires an 86 MB cmake
 =====  ==============  ============  ======================================================================
 
 (``aicspylibczi`` is GPL-3.0; ``czifile`` has had no release since 2019.) A file of such a format is always
@@ -29,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from micview.core.errors import ImageReadError
 from micview.core.imaging._common import check_frame, check_pixels, describe, fail, mode_for
 from micview.core.imaging.display import resize_longest, to_display
 from micview.core.imaging.types import ImageInfo, ImageSummary, InstrumentMetadata
@@ -40,14 +40,14 @@ class Reader:
 
     name: str
     module: str
-    extra: str
+    extra: str | None  # None: part of micview's own install
     adapter: str  # micview module with ``open_source(path) -> context manager of Source``
 
 
 BACKENDS = {
     "nd2": Reader("Nikon ND2", "nd2", "nd2", "micview.core.imaging._nd2"),
     "czi": Reader("Zeiss CZI", "pylibCZIrw", "czi", "micview.core.imaging._czi"),
-    "lif": Reader("Leica LIF", "liffile", "lif", "micview.core.imaging._lif"),
+    "lif": Reader("Leica LIF", "liffile", None, "micview.core.imaging._lif"),
 }
 
 
@@ -72,11 +72,12 @@ def require(path: Path, backend: str) -> None:
     try:
         importlib.import_module(reader.module)
     except ImportError:
-        fail(
-            path,
-            f"reading {reader.name} files needs the optional reader '{reader.module}', which is not installed: "
-            f"pip install 'micview[{reader.extra}]'",
+        how = (
+            f"pip install 'micview[{reader.extra}]'"
+            if reader.extra
+            else f"reinstall micview (or pip install {reader.module})"
         )
+        fail(path, f"reading {reader.name} files needs the reader '{reader.module}', which is not installed: {how}")
 
 
 def _open(path: Path, backend: str) -> AbstractContextManager[Source]:
@@ -107,7 +108,7 @@ def _frame(src: Source, path: Path, frame: int, max_size: int | None) -> np.ndar
     check_frame(path, frame, src.frames)
     try:
         arr = np.asarray(src.read(frame, max_size))
-    except (OSError, ValueError, RuntimeError, KeyError, IndexError) as exc:
+    except Exception as exc:  # truncated or corrupt pixel data, whatever the reader raises for it
         fail(path, f"the pixel data cannot be read ({describe(exc)})")
     return arr.astype(arr.dtype.newbyteorder("="), copy=False)
 
@@ -117,7 +118,9 @@ def _checked(path: Path, backend: str) -> Iterator[Source]:
     try:
         with _open(path, backend) as src:
             yield src
-    except (OSError, ValueError, RuntimeError, KeyError, IndexError, TypeError) as exc:
+    except ImageReadError:
+        raise
+    except Exception as exc:  # vendor readers raise anything on a damaged file (struct.error, ParseError...)
         fail(path, f"cannot be read as a {BACKENDS[backend].name} file ({describe(exc)})")
 
 
