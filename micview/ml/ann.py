@@ -138,10 +138,15 @@ def _new_part(dim: int, limit: float) -> Any:
     return faiss.IndexIDMap2(sq)
 
 
+def cache_dir(project_path: Path) -> Path:
+    """``<project>.cache/`` beside the project file: re-creatable caches only (search index, map reducers)."""
+    return project_path.with_name(project_path.name + ".cache")
+
+
 def sidecar_path(project_path: Path, model_id: str) -> Path:
-    """``<project>.ann/<model>.npz`` beside the project file (a cache: safe to delete)."""
+    """``<project>.cache/ann-<model>.npz`` (safe to delete: rebuilt from the embeddings)."""
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_id)
-    return project_path.with_name(project_path.name + ".ann") / f"{slug}.npz"
+    return cache_dir(project_path) / f"ann-{slug}.npz"
 
 
 def save(index: QuantizedIndex, path: Path, fingerprint: str) -> bool:

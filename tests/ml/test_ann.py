@@ -89,7 +89,7 @@ def test_filters_use_candidates_and_stay_inside_the_filter() -> None:
 def test_sidecar_is_reused_repaired_or_rebuilt(tmp_path: Path) -> None:
     vecs = unit(2000)
     cache = ann.sidecar_path(tmp_path / "p.micview", "open_clip:ViT-B/32")
-    assert cache.parent.name == "p.micview.ann" and "/" not in cache.name
+    assert cache.parent.name == "p.micview.cache" and "/" not in cache.name
     first = ann.attach(VectorIndex(np.arange(2000), vecs), "m", cache)
     assert cache.is_file() and len(first) == 2000
     stamp = cache.stat().st_mtime_ns
@@ -110,7 +110,7 @@ def test_sidecar_is_reused_repaired_or_rebuilt(tmp_path: Path) -> None:
 
 
 def test_unwritable_cache_folder_is_not_an_error(tmp_path: Path) -> None:
-    blocker = tmp_path / "p.micview.ann"
+    blocker = tmp_path / "p.micview.cache"
     blocker.write_text("a file where the cache folder would go")
     index = VectorIndex(np.arange(500), unit(500))
     assert len(ann.attach(index, "m", ann.sidecar_path(tmp_path / "p.micview", "m"))) == 500

@@ -99,3 +99,24 @@ def test_cli_models_add(tiny_dirs: dict[str, Path], capsys: pytest.CaptureFixtur
     assert main(["models", "add", str(tiny_dirs["tiny-siglip"]), "--id", "my-siglip"]) == 0
     assert "Registered 'my-siglip' (transformers, 32-d)" in capsys.readouterr().out
     assert main(["models", "add", "/no/such/folder"]) == 1
+
+
+def test_approximate_index_from_the_project_and_incremental_refresh(embedded: Project, effnet: Embedder) -> None:
+    from micview.ml.ann import sidecar_path
+    from micview.ml.search import load_index, refresh_index
+
+    exact = load_index(embedded, "effnet-lite0", approximate=False)
+    index = load_index(embedded, "effnet-lite0", approximate=True)
+    assert index.approximate is not None and sidecar_path(embedded.path, "effnet-lite0").is_file()
+    query = exact.vector(int(exact.ids[0]))
+    assert set(index.search(query, 5).ids) == set(exact.search(query, 5).ids)
+    # an index older than the project: two images embedded since, one image no longer readable
+    late = exact.ids[:2]
+    index.remove(late)
+    gone = int(exact.ids[-1])
+    with embedded.transaction() as con:
+        con.execute("UPDATE images SET status = 'missing' WHERE id = ?", (gone,))
+    assert refresh_index(embedded, "effnet-lite0", index) == (2, 1)
+    assert set(index.ids.tolist()) == set(exact.ids.tolist()) - {gone}
+    assert np.allclose(index.vector(int(late[0])), exact.vector(int(late[0])), atol=1e-6)
+    assert refresh_index(embedded, "effnet-lite0", index) == (0, 0)
