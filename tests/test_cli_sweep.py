@@ -79,6 +79,7 @@ BAD = [
     # unknown tasks and labels
     ["similar", "{t}/p.micview", "0.png", "--label", "nope=x"],
     ["tasks", "{t}/p.micview", "rename", "nope", "x"],
+    ["tasks", "{t}/p.micview", "remove", "nope"],
     ["tasks", "{t}/p.micview", "remove", "nope", "--yes"],
     ["evaluate", "{t}/p.micview", "--task", "nope", "--truth", "nope"],
     ["mcq", "{t}/p.micview", "--task", "nope"],
@@ -94,6 +95,15 @@ BAD = [
     ["export", "{t}/p.micview", "{t}/outdir"],
     ["export", "{t}/p.micview", "{t}/nowhere/out.csv"],
     ["export", "{t}/p.micview", "{t}/labels.csv/out.csv"],
+    # project safety commands
+    ["check", "{t}/missing.micview"],
+    ["check", "{t}/fake.micview"],
+    ["salvage", "{t}/missing.micview", "{t}/new.micview"],
+    ["copy", "{t}/p.micview", "{t}/nowhere/copy.micview"],
+    ["copy", "{t}/missing.micview", "{t}/copy.micview"],
+    ["backup", "{t}/fake.micview"],
+    ["restore", "{t}/p.micview", "{t}/nothere.micview"],
+    ["restore", "{t}/p.micview", "{t}/labels.csv"],
     # argparse: usage and exit 2
     ["nosuchcommand"],
     ["export", "{t}/p.micview"],
