@@ -198,3 +198,19 @@ def test_corrupt_czi_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"ZISRAWFILE" + b"\x00" * 100)
     with pytest.raises(ImageReadError, match=r"broken\.czi: cannot be read as a Zeiss CZI file"):
         read_summary(path)
+
+
+def test_listing_a_many_page_tiff_parses_few_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Metadata readers look at the first pages only: a 300-page stack is not walked page by page."""
+    path = tmp_path / "timelapse.tif"
+    tifffile.imwrite(path, np.zeros((300, 16, 16), np.uint8))
+    parsed = []
+    real_init = tifffile.TiffPage.__init__
+
+    def counting_init(self: tifffile.TiffPage, *args: object, **kwargs: object) -> None:
+        parsed.append(1)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tifffile.TiffPage, "__init__", counting_init)
+    assert read_summary(path).info.frames == 300
+    assert len(parsed) <= 5, f"{len(parsed)} of 300 pages parsed to list the file"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import tifffile
@@ -159,9 +160,21 @@ def _tvips(tif: tifffile.TiffFile, width: int, values: dict[str, Any], raw: dict
     )
 
 
+_SIS_PAGES = 4  # SIS writes its tag on the RGB picture or on the raw page after it, never deeper
+
+
+def _first_pages(tif: tifffile.TiffFile, n: int) -> Iterator[Any]:
+    """The first ``n`` pages, parsing no other IFD (a 10 000-page stack must not be walked for one tag)."""
+    for i in range(n):
+        try:
+            yield tif.pages[i]
+        except IndexError:
+            return
+
+
 def _sis(tif: tifffile.TiffFile, width: int, values: dict[str, Any], raw: dict[str, Any]) -> None:
-    """Olympus SIS: pixel size in metres in private tag 33560 (or 33471), on any page."""
-    for page in tif.pages:
+    """Olympus SIS: pixel size in metres in private tag 33560 (or 33471), on one of the first pages."""
+    for page in _first_pages(tif, _SIS_PAGES):
         tags = getattr(page, "tags", None)
         md = tags.valueof(33560) or tags.valueof(33471) if tags is not None else None
         if isinstance(md, dict):
