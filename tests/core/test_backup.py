@@ -13,6 +13,7 @@ from safety_helpers import damage, listing
 from micview.cli import main
 from micview.core.errors import ProjectDamagedError, ProjectError
 from micview.core.store import Project
+from micview.core.store import backup as backup_module
 from micview.core.store.backup import backup_project, copy_project, list_backups, restore_backup
 from micview.core.store.integrity import check_project
 from micview.core.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -62,21 +63,22 @@ def test_copy_while_open_has_every_committed_label_and_is_one_file(path: Path, t
         assert check_project(dest).ok
 
 
-def test_copy_is_one_consistent_moment_while_another_connection_writes(path: Path, tmp_path: Path) -> None:
+def test_copy_is_one_consistent_moment_while_another_connection_writes(path: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(backup_module, "STEP_PAGES", 16)
     writer = sqlite3.connect(path, isolation_level=None)
     writes = []
 
     def write_meanwhile(done: int, total: int) -> None:
         if not writes:
             writer.execute("INSERT INTO meta VALUES ('written', 'during the copy')")
-            writes.append(done)
+            writes.append((done, total))
 
     with Project.open(path) as p, p.transaction():
         for i in range(2000):  # enough pages for several backup steps
             p.images.upsert(f"more{i}.png", {"status": "ok", "metadata_json": "x" * 400})
     dest = copy_project(path, tmp_path / "c.micview", progress=write_meanwhile)
     writer.close()
-    assert writes
+    assert writes and writes[0][0] < writes[0][1]  # written while pages were still to be copied
     with Project.open(dest, read_only=True) as copy:
         assert copy.get_meta("written") is None and copy.images.count() == 2020
     assert check_project(dest).ok
