@@ -190,6 +190,7 @@ def test_plate_walk_through(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 1 and "does not exist" in err
     code, _, err = run(capsys, "plate-export", proj, tmp_path / "p.csv", "--plate", "plate7", "--png", tmp_path)
     assert code == 1 and "it is a folder" in err
+    assert not (tmp_path / "p.csv").exists()  # the PNG's problem is found before the CSV is written
 
 
 def test_marco_messages_name_the_command(

@@ -67,6 +67,16 @@ def test_an_os_error_on_a_file_is_one_line(monkeypatch: pytest.MonkeyPatch, caps
     assert err == "micview: error: /data/report: the disk is full; free some space and run it again."
 
 
+def test_a_file_where_a_folder_is_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `evaluate --report FILE` meets: mkdir of a path that is a file."""
+    (tmp_path / "report").write_text("x")
+    _failing(monkeypatch, FileExistsError(errno.EEXIST, "File exists", str(tmp_path / "report")))
+    assert main(["info", "p.micview"]) == 1
+    assert capsys.readouterr().err.strip().endswith("report: is a file, and a folder is needed there.")
+
+
 def test_out_of_memory(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     _failing(monkeypatch, MemoryError())
     assert main(["info", "p.micview"]) == 1

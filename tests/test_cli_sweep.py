@@ -95,6 +95,8 @@ BAD = [
     ["export", "{t}/p.micview", "{t}/outdir"],
     ["export", "{t}/p.micview", "{t}/nowhere/out.csv"],
     ["export", "{t}/p.micview", "{t}/labels.csv/out.csv"],
+    ["mcq", "{t}/p.micview", "--task", "phase", "--out", "{t}/nowhere/x.csv"],
+    ["plate-export", "{t}/p.micview", "{t}/out.csv", "--plate", "P1", "--png", "{t}/nowhere/x.png"],
     # project safety commands
     ["check", "{t}/missing.micview"],
     ["check", "{t}/fake.micview"],

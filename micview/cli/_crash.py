@@ -7,6 +7,7 @@ find it; ``micview --debug COMMAND`` (or ``MICVIEW_DEBUG=1``) shows it in the te
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import shlex
@@ -76,7 +77,10 @@ def os_error_message(exc: OSError) -> str:
 
     name = exc.filename if isinstance(exc.filename, str) else os.fsdecode(exc.filename)
     other = f" -> {exc.filename2}" if exc.filename2 else ""
-    return f"micview: error: {name}{other}: {reason(exc)}."
+    why = reason(exc)
+    if exc.errno == errno.EEXIST and Path(name).is_file():  # a folder was to be made where a file is
+        why = "is a file, and a folder is needed there"
+    return f"micview: error: {name}{other}: {why}."
 
 
 def bug_message(exc: BaseException, log: Path | None) -> str:

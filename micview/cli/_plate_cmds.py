@@ -144,9 +144,13 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_plate_export(args: argparse.Namespace) -> int:
+    from micview.core.atomic import check_target
     from micview.core.plate_export import export_plate_csv
     from micview.core.plate_map import export_plate_png
 
+    for out in (args.out, args.png):  # both outputs checked before either is written
+        if out is not None:
+            check_target(out)
     with Project.open(args.project) as project:
         if args.pattern:
             _index(project, args)

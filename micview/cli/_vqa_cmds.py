@@ -132,6 +132,10 @@ def _questions(project: Project, args: argparse.Namespace) -> Any:
 def cmd_mcq(args: argparse.Namespace) -> int:
     from micview.ml.vlm import EvalSettings, evaluate_mcq, export_results
 
+    if args.out:
+        from micview.core.atomic import check_target
+
+        check_target(args.out)  # before the model works for minutes, not after
     with Project.open(args.project) as project:
         qs = _questions(project, args)
         if qs.unmatched:

@@ -58,8 +58,13 @@ def write_problem(path: Path, exc: OSError) -> OutputError:
     return OutputError(f"Cannot write {path}: {reason}. Nothing was written.")
 
 
-def _check_target(path: Path) -> None:
-    """Refuse the cases ``os.replace`` would report confusingly (or not at all) before writing anything."""
+def check_target(path: str | Path) -> None:
+    """Raise :class:`OutputError` now if ``path`` clearly cannot be written: a folder, no such folder, no access.
+
+    Commands that work for minutes before writing their file call it first, so a typo in the output path is
+    reported at once. :func:`atomic_write` calls it too; a full disk is only found when writing.
+    """
+    path = Path(path)
     if path.is_dir():
         raise write_problem(path, OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
     parent = path.parent
@@ -67,6 +72,8 @@ def _check_target(path: Path) -> None:
         raise write_problem(path, OSError(errno.ENOENT, os.strerror(errno.ENOENT)))
     if not parent.is_dir():
         raise write_problem(path, OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+    if not os.access(parent, os.W_OK):
+        raise write_problem(path, OSError(errno.EACCES, os.strerror(errno.EACCES)))
 
 
 def _open_temp(path: Path, existing_mode: int | None) -> tuple[int, Path]:
@@ -99,7 +106,7 @@ def atomic_write(
         raise ValueError(f"atomic_write mode must be 'w' or 'wb', not {mode!r}")
     target = Path(path)
     target = Path(os.path.realpath(target)) if target.is_symlink() else target
-    _check_target(target)
+    check_target(target)
     try:
         existing = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
         fd, tmp = _open_temp(target, existing)
