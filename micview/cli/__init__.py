@@ -10,6 +10,7 @@ import importlib
 import io
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -112,6 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from micview.cli._crash import os_error_message
 
         print(os_error_message(exc), file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as exc:  # a read that reached a damaged page of a project is not a bug
+        from micview.core.store.integrity import damage_error
+
+        if (damaged := damage_error(exc)) is None:
+            return _bug(exc, argv, debug)
+        print(f"micview: error: {damaged}", file=sys.stderr)
         return 1
     except MemoryError:
         print("micview: error: out of memory; try fewer images at once (e.g. a smaller --batch-size)", file=sys.stderr)

@@ -212,3 +212,14 @@ def test_a_damaged_project_of_real_micrographs(shared_data: Path, tmp_path: Path
     with Project.open(report.dest) as rescued:
         assert len(rescued.labels.labels("quality")) + sum(t.orphans for t in report.tables) >= 345
     assert sha(path) == before
+
+
+def test_a_read_that_reaches_a_damaged_page_is_reported_as_damage_not_as_a_bug(
+    intact: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = Path(shutil.copy2(intact, tmp_path / "p.micview"))
+    leaf, page_size = first_leaf(path, "images")
+    damage(path, offset=(leaf - 1) * page_size)  # `info` lists every image, so it must read this page
+    assert main(["info", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "is damaged" in err and "micview salvage" in err and "bug" not in err

@@ -65,6 +65,23 @@ class HealthReport:
         return "intact"
 
 
+def damage_error(exc: BaseException, path: Path | None = None) -> ProjectDamagedError | None:
+    """The user-facing error for an SQLite error that means the file is damaged; None for any other error.
+
+    A read that reaches a damaged page raises SQLite's own ``DatabaseError`` wherever it happens; a UI turns it
+    into this message (what is damaged, how to check, how to salvage) instead of reporting a bug.
+    """
+    text = str(exc).lower()
+    if not isinstance(exc, sqlite3.DatabaseError) or not ("malformed" in text or "not a database" in text):
+        return None
+    name = str(path) if path is not None else "PROJECT"
+    return ProjectDamagedError(
+        f"{path or 'the project file'} is damaged ({exc}): what micview tried to read is on a damaged part of the "
+        f"file. See what is damaged with: micview check {name}; copy what is readable with: "
+        f"micview salvage {name} NEW.micview"
+    )
+
+
 def _tables(con: sqlite3.Connection) -> list[str]:
     names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     order = {t: i for i, t in enumerate(_CHECK_ORDER)}
