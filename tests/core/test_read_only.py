@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sqlite3
 import threading
@@ -14,7 +15,7 @@ from safety_helpers import copy_into, listing, read_only_file, read_only_folder,
 
 from micview.cli import main
 from micview.core.errors import NotAProjectError, ProjectLockedError, ProjectVersionError, ReadOnlyProjectError
-from micview.core.store import Project
+from micview.core.store import Project, check_project, copy_project
 from micview.core.store import project as project_module
 from micview.core.store.schema import SCHEMA_VERSION
 
@@ -137,10 +138,15 @@ def test_a_writer_that_never_finishes_gives_a_clear_error(labelled: Path, monkey
         other.close()
 
 
-def test_non_utf8_and_uri_special_names_open(labelled: Path, tmp_path: Path) -> None:
-    weird = tmp_path / "we?ird#dir %20" / "p.micview"
+@pytest.mark.parametrize("folder", ["we?ird#dir %20", os.fsdecode(b"bad\xffname")])
+def test_non_utf8_and_uri_special_names_open(labelled: Path, tmp_path: Path, folder: str) -> None:
+    if os.name == "nt" and "\udcff" in folder:
+        pytest.skip("Windows names are Unicode")
+    weird = tmp_path / folder / "p.micview"
     weird.parent.mkdir()
     shutil.copy2(labelled, weird)
     with Project.open(weird) as project:
         project.set_meta("k", "v")
     assert listing(weird.parent) == ["p.micview"]
+    assert copy_project(weird, weird.with_name("c.micview")).is_file()
+    assert check_project(weird).ok
