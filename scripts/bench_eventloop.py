@@ -55,7 +55,9 @@ def main() -> int:
     timer = QTimer(interval=5)
     timer.timeout.connect(tick)
     manager = JobManager()
-    job = manager.start("embed", lambda: background.embed(tmp / "bench.micview", "effnet-lite0", "auto"), pool="model")
+    summary: list = []  # the job hands its result over once, then drops it
+    job = manager.start("embed", lambda: background.embed(tmp / "bench.micview", "effnet-lite0", "auto"),
+                        pool="model", on_result=summary.append)  # fmt: skip
     job.finished.connect(app.quit)
     job.yielded.connect(lambda p: batches.__setitem__(0, batches[0] or p.done > 0))
     timer.start()
@@ -63,9 +65,10 @@ def main() -> int:
     app.exec()
     seconds = time.perf_counter() - start
     assert job.state == "done", job.error
+    result = summary[0]
     g, steady = np.array(gaps[1:]), np.array(phase[1:])
-    print(f"embedded {job.result.embedded} of {n} images in {seconds:.1f} s (incl. model load); "
-          f"{job.result.images_per_s:.1f} img/s on {job.result.device} {job.result.precision}")  # fmt: skip
+    print(f"embedded {result.embedded} of {n} images in {seconds:.1f} s (incl. model load); "
+          f"{result.images_per_s:.1f} img/s on {result.device} {result.precision}")  # fmt: skip
     print(f"event-loop gaps over {len(g)} ticks of a 5 ms timer: p50 {np.percentile(g, 50):.1f} ms, "
           f"p99 {np.percentile(g, 99):.1f} ms, max {g.max():.1f} ms")  # fmt: skip
     for name, part in (("loading torch + model", g[~steady]), ("embedding batches", g[steady])):

@@ -102,7 +102,7 @@ def main() -> int:
     w = MainWindow()
     w.resize(1600, 1000)
     w.show()
-    job = w.new_project_from_folder(tmp / "plates")
+    job = w.ctl.project.new_from_folder(tmp / "plates")
     pump(app, lambda: job is not None and job.done, 300)
     predict(w.project)
     w.jobs_dock.hide()

@@ -2,11 +2,13 @@
 
 Each factory returns a generator that opens its OWN project connection on the worker thread (SQLite
 connections are per thread) and closes it when the task ends, is cancelled or fails. Heavy modules (the ml
-layer, torch) are imported inside, on the worker thread, so the window never waits for them.
+layer, torch) are imported inside, on the worker thread, so the window never waits for them. Models come from
+the one process-wide cache (:mod:`micview.ml.model_cache`), so search, embedding and classification share them.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -17,20 +19,16 @@ from micview.core.store import Project
 from micview.core.tasks import Progress
 
 Gen = Generator[Progress, None, Any]
-_EMBEDDERS: dict[tuple[str, str], Any] = {}  # loaded models, only touched from the one model thread
 
 
 def embedder(model_id: str, device: str) -> Any:
-    """A loaded model, kept for the session so search and re-embedding do not reload it."""
-    from micview.ml.registry import load_embedder
+    """A loaded model from the shared cache (search and re-embedding do not reload it)."""
+    from micview.ml.model_cache import shared
 
-    key = (model_id, device)
-    if key not in _EMBEDDERS:
-        _EMBEDDERS.clear()  # one model in memory at a time
-        _EMBEDDERS[key] = load_embedder(model_id, device=None if device == "auto" else device)
-    return _EMBEDDERS[key]
+    return shared().embedder(model_id, device)
 
 
+# -- images in ---------------------------------------------------------------------------------------------------
 def import_folder(path: Path, folder: Path) -> Gen:
     from micview.core.importer import add_folder
 
@@ -38,6 +36,77 @@ def import_folder(path: Path, folder: Path) -> Gen:
         return (yield from add_folder(project, folder))
 
 
+def import_files(path: Path, files: list[Path]) -> Gen:
+    """Add single files (dropped on the window): read one by one, committed in batches of 16."""
+    from micview.core.importer import ImportSummary, read_file
+
+    summary = ImportSummary()
+    with Project.open(path) as project:
+        batch: list[tuple[Path, dict[str, Any], Any]] = []
+        try:
+            for i, file in enumerate(files, start=1):
+                values, thumb = read_file(str(file))
+                batch.append((file, values, thumb))
+                if len(batch) >= 16:
+                    _commit(project, batch, summary)
+                yield Progress(i, len(files), file.name)
+        finally:
+            _commit(project, batch, summary)
+    return summary
+
+
+def _commit(project: Project, batch: list[tuple[Path, dict[str, Any], Any]], summary: Any) -> None:
+    with project.transaction():
+        for file, values, thumb in batch:
+            existed = project.images.by_path(file) is not None
+            project.images.upsert(file, values, thumb)
+            if values.get("status") == "error":
+                summary.errors.append((project.to_stored(file), str(values.get("error"))))
+            if existed:
+                summary.updated += 1
+            else:
+                summary.added += 1
+    batch.clear()
+
+
+# -- labels in and out ---------------------------------------------------------------------------------------------
+def import_labels(path: Path, csv_path: Path, tasks: list[str] | None) -> Gen:
+    from micview.core.csv_io import import_labels as read_labels
+
+    yield Progress(0, 0, f"Reading {csv_path.name}")
+    with Project.open(path) as project:
+        return read_labels(project, csv_path, tasks=tasks)
+
+
+def export_labels(path: Path, out: Path, ids: list[int] | None) -> Gen:
+    """Export every image (``ids`` None) or only ``ids``, in the CLI's CSV format; returns the row count."""
+    from micview.core.csv_io import export_csv, write_csv_atomic
+
+    yield Progress(0, 0, f"Writing {out.name}")
+    with Project.open(path) as project:
+        if ids is None:
+            return export_csv(project, out)
+        keep = {project.images.get(i).path for i in ids}
+        tmp = out.with_name(f".{out.name}.all.tmp")
+        try:
+            export_csv(project, tmp)
+            header, rows = _raw_rows(tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        chosen = [r for r in rows if r and r[0] in keep]
+        write_csv_atomic(out, header, chosen)
+        return len(chosen)
+
+
+def _raw_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The exported cells exactly as written (formula escapes included), to write a subset of them again."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        return header, list(reader)
+
+
+# -- models ----------------------------------------------------------------------------------------------------------
 def embed(path: Path, model_id: str, device: str) -> Gen:
     from micview.ml.embedding import embed_project, todo_rows
 

@@ -1,10 +1,16 @@
-"""What the map can be coloured by: user labels, model predictions, file facts and instrument metadata."""
+"""The columns of a project beyond the image rows: label tasks, predictions, imported metadata.
+
+Two users: the map's "Colour by" (:func:`column_names`, :func:`column_values`) and the browser's
+``column:value`` filter (:class:`FilterColumns`). Qt-free; values are read from the GUI thread's project
+connection and kept until the labels or fields change.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from micview.core.store import ImageRow, Project
+from micview.gui.browser.filtering import ROW_COLUMNS
 
 # display name -> (ImageRow attribute, numeric?)
 FILE_COLUMNS = {
@@ -38,3 +44,65 @@ def column_values(project: Project, rows: list[ImageRow], name: str) -> tuple[di
     attr, numeric = FILE_COLUMNS[name]
     values = {r.id: getattr(r, attr) for r in rows}
     return values, None if numeric else sorted({str(v) for v in values.values() if v is not None})
+
+
+class FilterColumns:
+    """Resolves a filter column name (lower case) to values by image id: ``<task>`` (user labels),
+    ``<task>_pred`` / ``<task>_score`` (the model's), or an imported metadata column. Cached until
+    :meth:`invalidate`."""
+
+    def __init__(self, project: Project | None) -> None:
+        self.project = project
+        self._cache: dict[str, dict[int, Any] | None] = {}
+        self._names: dict[str, tuple[str, str]] | None = None
+
+    def invalidate(self) -> None:
+        self._cache.clear()
+        self._names = None
+
+    def _index(self) -> dict[str, tuple[str, str]]:
+        """lower-case column name → (kind, real name)."""
+        if self._names is None:
+            names: dict[str, tuple[str, str]] = {}
+            if self.project is not None:
+                for f in self.project.fields.names():
+                    names[f.lower()] = ("field", f)
+                for t in self.project.labels.task_names():
+                    names[t.lower()] = ("label", t)
+                    names[f"{t.lower()}_pred"] = ("pred", t)
+                    names[f"{t.lower()}_score"] = ("score", t)
+            self._names = names
+        return self._names
+
+    def names(self) -> list[str]:
+        """Every column a filter can name: the project's first, then the file facts."""
+        return [*self._index(), *ROW_COLUMNS]
+
+    def __call__(self, column: str) -> dict[int, Any] | None:
+        if column not in self._cache:
+            self._cache[column] = self._read(column)
+        return self._cache[column]
+
+    def _read(self, column: str) -> dict[int, Any] | None:
+        found = self._index().get(column)
+        if found is None or self.project is None:
+            return None
+        kind, name = found
+        labels = self.project.labels
+        if kind == "field":
+            return self.project.fields.column(name)
+        if kind == "label":
+            return dict(labels.labels(name))
+        current = labels.current(name, "model")
+        return {i: (a.label if kind == "pred" else a.score) for i, a in current.items()}
+
+    def examples(self, column: str, rows: list[ImageRow]) -> list[str]:
+        """The most frequent values of ``column`` (to hint what to type)."""
+        from collections import Counter
+
+        if column in ROW_COLUMNS:
+            values: list[Any] = [getattr(r, ROW_COLUMNS[column]) for r in rows]
+        else:
+            values = list((self(column) or {}).values())
+        counts = Counter(str(v) for v in values if v is not None and str(v) != "")
+        return [v for v, _ in counts.most_common(8)]

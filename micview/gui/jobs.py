@@ -1,4 +1,8 @@
-"""The jobs panel (one row per background job, with progress and Cancel) and its status-bar summary."""
+"""The jobs panel (running jobs with progress and Cancel, then a short text history) and its status summary.
+
+A running job's row holds the job; when the job finishes the row turns into a line of text and lets the job
+go (its result was already delivered and released: see :mod:`micview.gui.workers`).
+"""
 
 from __future__ import annotations
 
@@ -10,40 +14,49 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )  # fmt: skip
 
-from micview.gui.workers import Job, JobManager
+from micview.gui.workers import HISTORY, Job, JobManager, JobRecord
 
 _STATE_TEXT = {"done": "✓ done", "failed": "✕ failed", "cancelled": "cancelled"}
 
 
 def _set_progress(bar: QProgressBar, job: Job) -> None:
     p = job.progress
-    if job.done:
-        bar.setRange(0, 1)
-        bar.setValue(1 if job.state == "done" else 0)
-    elif p.total:
+    if p.total:
         bar.setRange(0, p.total)
         bar.setValue(p.done)
     else:
         bar.setRange(0, 0)  # busy indicator
 
 
+def _elided_label(style: str = "") -> QLabel:
+    label = QLabel()
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if style:
+        label.setStyleSheet(style)
+    return label
+
+
 class JobRow(QFrame):
+    """A job while it runs (``job`` set), then the text of how it ended (``job`` None, ``record`` set)."""
+
     def __init__(self, job: Job) -> None:
         super().__init__()
-        self.job = job
+        self.job: Job | None = job
+        self.record: JobRecord | None = None
         self.setObjectName("jobRow")
         self.setStyleSheet("#jobRow { border-bottom: 1px solid #33363b; }")
-        self.title = QLabel(f"<b>{job.title}</b>")
-        self.message = QLabel()
-        self.message.setStyleSheet("color: #a0a6ad;")
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title = _elided_label()
+        self.title.setText(f"<b>{job.title}</b>")
+        self.message = _elided_label("color: #a0a6ad;")
         self.bar = QProgressBar(maximumHeight=16, textVisible=True)
-        self.bar.setFixedWidth(240)
+        self.bar.setFixedWidth(200)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self._on_cancel)
         top = QHBoxLayout()
@@ -58,25 +71,35 @@ class JobRow(QFrame):
         self.update_from_job()
 
     def _on_cancel(self) -> None:
-        self.job.cancel()
+        if self.job is not None:
+            self.job.cancel()
         self.cancel_button.setEnabled(False)
         self.cancel_button.setText("Cancelling…")
 
     def update_from_job(self) -> None:
-        job, p = self.job, self.job.progress
-        _set_progress(self.bar, job)
-        if job.state == "failed" and job.error:
-            self.message.setText(f"<span style='color:#ff8a80'>{job.error[0]}</span>")
-        elif job.done:
-            self.message.setText(_STATE_TEXT[job.state] + (f" — {p.message}" if job.state != "done" else ""))
+        if self.job is None:
+            return
+        p = self.job.progress
+        _set_progress(self.bar, self.job)
+        count = f"{p.done:,} / {p.total:,} · " if p.total else ""
+        self.message.setText(count + p.message)
+        self.message.setToolTip(p.message)
+
+    def finish(self, record: JobRecord) -> None:
+        """The job ended: keep its text, drop the job."""
+        self.job, self.record = None, record
+        self.bar.hide()
+        self.cancel_button.hide()
+        if record.state == "failed":
+            self.message.setText(f"<span style='color:#ff8a80'>✕ {record.message}</span>")
         else:
-            count = f"{p.done:,} / {p.total:,} · " if p.total else ""
-            self.message.setText(count + p.message)
-        self.cancel_button.setVisible(not job.done)
+            tail = f" — {record.message}" if record.state != "done" and record.message else ""
+            self.message.setText(f"{_STATE_TEXT[record.state]} in {record.seconds:.1f} s{tail}")
+        self.message.setToolTip(record.message)
 
 
 class JobsPanel(QWidget):
-    """Every job of this session, newest first; finished ones stay until cleared."""
+    """Running jobs first, then the last finished ones (text only), newest first."""
 
     def __init__(self, manager: JobManager) -> None:
         super().__init__()
@@ -90,6 +113,7 @@ class JobsPanel(QWidget):
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(inner)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         clear = QToolButton(text="Clear finished")
         clear.clicked.connect(self.clear_finished)
         head = QHBoxLayout()
@@ -101,6 +125,7 @@ class JobsPanel(QWidget):
         col.addWidget(scroll)
         manager.added.connect(self._on_job_added)
         manager.changed.connect(self._on_job_changed)
+        manager.removed.connect(self._on_job_removed)
 
     def _on_job_added(self, job: Job) -> None:
         row = JobRow(job)
@@ -111,14 +136,24 @@ class JobsPanel(QWidget):
         if job.id in self.rows:
             self.rows[job.id].update_from_job()
 
+    def _on_job_removed(self, job: Job) -> None:
+        row = self.rows.get(job.id)
+        if row is not None:
+            row.finish(job.record())
+        finished = [r for r in self.rows.values() if r.job is None]
+        for old in finished[:-HISTORY] if len(finished) > HISTORY else []:
+            self._drop(old)
+
     def clear_finished(self) -> None:
-        for job_id, row in list(self.rows.items()):
-            if row.job.done:
-                # out of the layout and hidden now; deleteLater alone left it painted until the next event turn
-                self.list.removeWidget(row)
-                row.hide()
-                row.deleteLater()
-                del self.rows[job_id]
+        for row in [r for r in self.rows.values() if r.job is None]:
+            self._drop(row)
+
+    def _drop(self, row: JobRow) -> None:
+        # out of the layout and hidden now; deleteLater alone left it painted until the next event turn
+        self.list.removeWidget(row)
+        row.hide()
+        row.deleteLater()
+        self.rows = {k: r for k, r in self.rows.items() if r is not row}
 
 
 class JobsStatus(QWidget):
@@ -128,17 +163,20 @@ class JobsStatus(QWidget):
         super().__init__()
         self.manager = manager
         self.label = QLabel()
-        self.label.setFixedWidth(420)
+        self.label.setMinimumWidth(80)
+        self.label.setMaximumWidth(360)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.bar = QProgressBar(maximumHeight=14, textVisible=False)
-        self.bar.setFixedWidth(160)
+        self.bar.setFixedWidth(120)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.label)
+        row.addWidget(self.label, 1)
         row.addWidget(self.bar)
         row.addWidget(show_panel)
         manager.changed.connect(self._refresh)
         manager.added.connect(self._refresh)
+        manager.removed.connect(self._refresh)
         self._refresh()
 
     def _refresh(self, _job: object = None) -> None:
@@ -146,9 +184,12 @@ class JobsStatus(QWidget):
         self.bar.setVisible(bool(running))
         if not running:
             self.label.setText("No background jobs")
+            self.label.setToolTip("")
             return
         job = running[-1]
         more = f" (+{len(running) - 1} more)" if len(running) > 1 else ""
         text = f"{job.title}: {job.progress.message}{more}"
-        self.label.setText(self.label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, 410))
+        self.label.setToolTip(text)
+        width = max(60, self.label.width() - 4)
+        self.label.setText(self.label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, width))
         _set_progress(self.bar, job)

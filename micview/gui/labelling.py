@@ -1,123 +1,74 @@
-"""Labelling the selection with number keys, with undo/redo.
+"""The label bar: task choice, "New task…", and the class keys (click one = press its key).
 
-Every change is written to the project at once. Undo writes the *previous* labels back with
-``project.labels.set_many`` — a new row in the append-only history, so nothing a user did is ever lost, and
-the project file never depends on the in-memory undo stack.
+It fits any task on a laptop screen: keys 1–9 share the width left (their names elided in the middle, so
+"Scanning electron microscopy (SEM)" still shows "(SEM)"; full name in the tooltip), and classes past the
+ninth go in a "More" menu. Writes go through the :class:`LabellingController`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QMenu, QPushButton, QToolButton, QWidget
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QPushButton, QToolButton, QWidget
-
-from micview.core.store import Project
+from micview.gui.controllers.labelling import LabellingController
 from micview.gui.palette import color_for
-from micview.gui.selection import Selection
+from micview.gui.session import Session
+from micview.gui.widgets import ElidedButton, compact_combo, elided_label
 
-
-class SetLabels(QUndoCommand):
-    def __init__(self, ctl: LabelController, task: str, ids: list[int], label: str | None) -> None:
-        what = f"label {len(ids)} image{'s' * (len(ids) != 1)} “{label}”" if label else f"unlabel {len(ids)}"
-        super().__init__(what)
-        self.ctl, self.task, self.ids, self.label = ctl, task, ids, label
-        current = ctl.project().labels.labels(task)
-        self.before: dict[int, str | None] = {i: current.get(i) for i in ids}
-
-    def redo(self) -> None:
-        self.ctl.project().labels.set(self.ids, self.task, self.label)
-        self.ctl.labels_changed.emit(self.task)
-
-    def undo(self) -> None:
-        self.ctl.project().labels.set_many(self.task, self.before)
-        self.ctl.labels_changed.emit(self.task)
-
-
-class LabelController(QObject):
-    """The active labelling task and its classes; ``assign(k)`` labels the selection with class ``k``."""
-
-    task_changed = Signal(str)
-    labels_changed = Signal(str)
-
-    def __init__(self, project: Callable[[], Project], selection: Selection, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.project = project
-        self.selection = selection
-        self.undo_stack = QUndoStack(self)
-        self.task = ""
-        self.classes: list[str] = []
-
-    def tasks(self) -> list[str]:
-        return self.project().labels.task_names()
-
-    def set_task(self, name: str) -> None:
-        definition = self.project().labels.task(name) if name else None
-        self.task = name
-        self.classes = list(definition.classes) if definition else self._classes_in_use(name)
-        self.task_changed.emit(name)
-
-    def _classes_in_use(self, task: str) -> list[str]:
-        return sorted(set(self.project().labels.labels(task).values())) if task else []
-
-    def define(self, name: str, classes: list[str]) -> None:
-        """Create or redefine a task (its classes in key order)."""
-        self.project().labels.define_task(name, [c for c in classes if c])
-        self.set_task(name)
-
-    def assign(self, k: int) -> bool:
-        """Label the selection with class ``k`` (0-based); false when there is nothing to do."""
-        if not self.task or not self.selection.ids or not 0 <= k < len(self.classes):
-            return False
-        self.undo_stack.push(SetLabels(self, self.task, list(self.selection.ids), self.classes[k]))
-        return True
-
-    def remove(self) -> bool:
-        if not self.task or not self.selection.ids:
-            return False
-        self.undo_stack.push(SetLabels(self, self.task, list(self.selection.ids), None))
-        return True
+KEYS = 9
 
 
 class LabelBar(QWidget):
-    """Task combo, "New task…", and the classes with their keys (click one = press its key)."""
-
-    def __init__(self, ctl: LabelController) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.ctl = ctl
-        self.task_combo = QComboBox(minimumContentsLength=10)
-        self.task_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.session = session
+        self.ctl = LabellingController(session)
+        self.task_combo = compact_combo(10)
+        self.task_combo.setMaximumWidth(220)
+        self.task_combo.setToolTip("The labelling task that keys 1–9 write to")
         self.new_button = QPushButton("New task…")
-        self.edit_button = QToolButton(text="Edit classes…")
+        self.edit_button = QToolButton(text="Edit…", toolTip="Edit the classes of this task (their key order)")
+        self.more_button = QToolButton(text="More ▾", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more_button.setToolTip("Classes past the ninth: choose one to label the selection")
+        self.more_menu = QMenu(self)
+        self.more_button.setMenu(self.more_menu)
         self.keys = QHBoxLayout()
-        self.keys.setSpacing(4)
+        self.keys.setSpacing(3)
+        self.key_buttons: list[ElidedButton] = []
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 6, 2)
+        row.setSpacing(4)
         row.addWidget(QLabel("<b>Label</b>"))
-        row.addWidget(self.task_combo)
+        row.addWidget(self.task_combo, 1)
         row.addWidget(self.new_button)
         row.addWidget(self.edit_button)
-        row.addLayout(self.keys)
-        row.addStretch(1)
-        self.hint = QLabel("keys 1–9 label the selection · 0 removes · Ctrl+Z undoes")
+        row.addLayout(self.keys, 6)
+        row.addWidget(self.more_button)
+        self.hint = elided_label(
+            "keys 1–9 label the selection · 0 removes · Ctrl+Z undoes", Qt.TextElideMode.ElideRight
+        )
         self.hint.setStyleSheet("color: #8a9099;")
-        row.addWidget(self.hint)
+        row.addWidget(self.hint, 2)
         self.task_combo.currentTextChanged.connect(self._on_combo)
         self.new_button.clicked.connect(self._new_task)
         self.edit_button.clicked.connect(self._edit_classes)
-        ctl.task_changed.connect(self._on_task_changed)
+        session.task.changed.connect(self._on_task_changed)
+        session.tasks_changed.connect(self.refresh)
+        session.project_changed.connect(lambda _p: self.refresh())
+        self.refresh()
 
     def refresh(self) -> None:
         self.task_combo.blockSignals(True)
         self.task_combo.clear()
-        self.task_combo.addItems(self.ctl.tasks())
-        self.task_combo.setCurrentText(self.ctl.task)
+        for task in self.ctl.tasks():
+            self.task_combo.addItem(task)
+            self.task_combo.setItemData(self.task_combo.count() - 1, task, Qt.ItemDataRole.ToolTipRole)
+        self.task_combo.setCurrentText(self.session.task.name)
         self.task_combo.blockSignals(False)
         self._show_keys()
 
     def _on_combo(self, name: str) -> None:
-        if name and name != self.ctl.task:
+        if name and name != self.session.task.name:
             self.ctl.set_task(name)
 
     def _on_task_changed(self, _name: str) -> None:
@@ -126,26 +77,40 @@ class LabelBar(QWidget):
     def _show_keys(self) -> None:
         while self.keys.count():
             item = self.keys.takeAt(0)
-            if item.widget():
+            if item is not None and item.widget() is not None:
                 item.widget().deleteLater()
-        for k, cls in enumerate(self.ctl.classes[:9]):
-            button = QPushButton(f"{k + 1}  {cls}")
-            color = color_for(cls, self.ctl.classes).name()
-            button.setStyleSheet(f"QPushButton {{ border: 1px solid {color}; border-left: 6px solid {color}; "
-                                 "border-radius: 3px; padding: 2px 8px; }")  # fmt: skip
-            button.setToolTip(f"Press {k + 1} to label the selected images “{cls}”")
-            button.clicked.connect(lambda _c=False, i=k: self.ctl.assign(i))
-            self.keys.addWidget(button)
-        self.edit_button.setEnabled(bool(self.ctl.task))
+        classes = self.session.task.classes
+        self.key_buttons = [self._key_button(k, cls, classes) for k, cls in enumerate(classes[:KEYS])]
+        for button in self.key_buttons:
+            self.keys.addWidget(button, 1)
+        self.more_menu.clear()
+        for k, cls in enumerate(classes[KEYS:], start=KEYS):
+            self.more_menu.addAction(cls, lambda i=k: self.ctl.assign(i))
+        self.more_button.setVisible(len(classes) > KEYS)
+        self.more_button.setText(f"+{len(classes) - KEYS} ▾")
+        self.edit_button.setEnabled(bool(self.session.task.name))
+
+    def _key_button(self, k: int, cls: str, classes: list[str]) -> ElidedButton:
+        button = ElidedButton(f"{k + 1}  {cls}", max_width=200, mode=Qt.TextElideMode.ElideMiddle)
+        button.minimum_width = 44
+        color = color_for(cls, classes).name()
+        button.setStyleSheet(f"QPushButton {{ border: 1px solid {color}; border-left: 6px solid {color}; "
+                             "border-radius: 3px; padding: 2px 6px; text-align: left; }")  # fmt: skip
+        button.setToolTip(f"Press {k + 1} to label the selected images “{cls}”")
+        button.clicked.connect(lambda _c=False, i=k: self.ctl.assign(i))
+        return button
 
     def _new_task(self) -> None:
+        if self.session.project is None:
+            return
         name, ok = QInputDialog.getText(self, "New labelling task", "Task name (e.g. morphology):")
         if ok and name.strip():
             classes, ok = QInputDialog.getText(self, "Classes", "Classes in key order, comma-separated:")
             self.ctl.define(name.strip(), [c.strip() for c in classes.split(",")] if ok else [])
 
     def _edit_classes(self) -> None:
-        text, ok = QInputDialog.getText(self, f"Classes of {self.ctl.task}", "Classes in key order, comma-separated:",
-                                        text=", ".join(self.ctl.classes))  # fmt: skip
+        task = self.session.task
+        text, ok = QInputDialog.getText(self, f"Classes of {task.name}", "Classes in key order, comma-separated:",
+                                        text=", ".join(task.classes))  # fmt: skip
         if ok:
-            self.ctl.define(self.ctl.task, [c.strip() for c in text.split(",")])
+            self.ctl.define(task.name, [c.strip() for c in text.split(",")])

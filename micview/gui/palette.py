@@ -6,11 +6,16 @@ import itertools
 
 from PySide6.QtGui import QColor
 
-# Okabe–Ito + Tableau, readable for colour-blind users first; cycles beyond.
+# 24 categorical colours, readable on the dark background: Okabe–Ito's colour-blind-safe seven first, then 17
+# picked greedily in CIELAB (lightness 42–88, chroma > 30) to be as far as possible (CIEDE2000) from every colour
+# before them and from the greys of unlabelled points and the background; the closest pair is ΔE00 ≈ 17
+# (tests/gui/test_palette.py checks it). Cycles beyond 24.
 _QUALITATIVE = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#7F3C8D",
-    "#11A579", "#3969AC", "#F2B701", "#E73F74", "#80BA5A", "#E68310", "#008695", "#CF1C90",
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#696900",
+    "#00F04B", "#D2003C", "#78F0E1", "#B400FF", "#FFB4A5", "#87A52D", "#E1C3FF", "#A53C78",
+    "#7878FF", "#0F781E", "#875A2D", "#C3E1A5", "#008796", "#F06969", "#8769A5", "#FF4BFF",
 )  # fmt: skip
+N_COLOURS = len(_QUALITATIVE)
 UNLABELLED = "#9AA0A6"
 SELECTED = "#FF3B30"
 RESULT = "#FFB000"

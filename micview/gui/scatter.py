@@ -1,9 +1,10 @@
-"""The embedding map: one pyqtgraph ScatterPlotItem over numpy arrays, linked to the shared Selection.
+"""The embedding map: one pyqtgraph ScatterPlotItem over numpy arrays, linked to the session.
 
 At 100k points everything is array-based: one ``setData`` for the points, one brush list for the colours, a
 second small item for the highlighted (selected) points and a third for search results, a KD-tree for
-clicks and hovers. Clicking, rectangle and lasso write to :class:`Selection`; selecting elsewhere highlights
-points here through ``Selection.changed``.
+clicks and hovers. Clicking, rectangle and lasso write to the session's :class:`Selection`; selecting
+elsewhere highlights points here through ``Selection.changed``; the points come from ``session.map``. The
+legend sits beside the plot (never over the points) and collapses.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from micview.gui.map_legend import MapLegend
 from micview.gui.palette import RESULT, SELECTED, UNLABELLED, color_for, ramp
 from micview.gui.scatter_tools import PointPicker, SelectViewBox, points_in_polygon
-from micview.gui.selection import Results, Selection
+from micview.gui.session import Session
+from micview.gui.widgets import compact_combo, elided_label
 
 # name -> (values by image id, ordered classes or None for numeric)
 ColumnProvider = Callable[[str], tuple[dict[int, Any], list[str] | None]]
-MAX_LEGEND = 12
+MAX_LEGEND = 200
 
 
 class HoverCard(QWidget):
@@ -63,35 +66,38 @@ class HoverCard(QWidget):
 class ScatterWidget(QWidget):
     method_requested = Signal(str)
 
-    def __init__(self, selection: Selection, results: Results) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.selection, self.results = selection, results
+        self.session = session
+        self.selection, self.results = session.selection, session.results
         self.ids = np.zeros(0, np.int64)
+        self._shown_ids: np.ndarray | None = None
         self.xy = np.zeros((0, 2), np.float32)
         self._row_of: dict[int, int] = {}
         self._picker: PointPicker | None = None
-        self.thumbnail_for: Callable[[int], QPixmap | None] = lambda _i: None
-        self.name_for: Callable[[int], str] = str
+        self.thumbnail_for: Callable[[int], QPixmap | None] = session.thumbnails.get
+        self.name_for: Callable[[int], str] = session.catalog.name
         self.columns: ColumnProvider = lambda _n: ({}, [])
         self._build()
         self.selection.changed.connect(self._on_selection_changed)
         self.results.changed.connect(self._on_results_changed)
+        session.map.changed.connect(self._on_map_changed)
 
     # -- construction -----------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.method_combo = QComboBox()
         self.method_combo.addItem("UMAP", "umap")
         self.method_combo.addItem("PCA", "pca")
-        self.color_combo = QComboBox()
-        self.color_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.color_combo.setMinimumContentsLength(16)
-        self.status = QLabel()
+        self.method_combo.setCurrentIndex(self.method_combo.findData(self.session.map.method))
+        self.color_combo = compact_combo(12)
+        self.color_combo.setToolTip("Colour the points by a label task, a prediction or a metadata column")
+        self.status = elided_label()
         self.status.setStyleSheet("color: #9aa0a6;")
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 0)
-        for w in (QLabel("Map"), self.method_combo, QLabel("Colour by"), self.color_combo):
+        for w in (QLabel("Map"), self.method_combo, QLabel("Colour"), self.color_combo):
             bar.addWidget(w)
-        bar.addWidget(self.status, 1)
+        bar.setStretchFactor(self.color_combo, 2)
         self.mode_group = QButtonGroup(self)
         modes = (
             ("pan", "Pan", "Pan and zoom (wheel)"),
@@ -115,15 +121,21 @@ class ScatterWidget(QWidget):
         for item, z in ((self.points, 0), (self.result_ring, 1), (self.highlight, 2)):
             item.setZValue(z)
             self.plot.addItem(item)
-        self.legend = pg.LegendItem(offset=(-10, 10), labelTextColor="#dddddd", brush=pg.mkBrush(20, 22, 26, 200))
-        self.legend.setParentItem(self.plot.getPlotItem().vb)
+        self.legend = MapLegend()
         self.empty_label = pg.TextItem("", color="#9aa0a6", anchor=(0.5, 0.5))
         self.plot.addItem(self.empty_label, ignoreBounds=True)
         self.hover = HoverCard(self.plot)
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        body.addWidget(self.plot, 1)
+        body.addWidget(self.legend)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
         layout.addLayout(bar)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(body, 1)
         self._hover_timer = QTimer(self, singleShot=True, interval=25)
         self._hover_timer.timeout.connect(self._on_hover_timeout)
         self._hover_pos = QPointF()
@@ -148,14 +160,18 @@ class ScatterWidget(QWidget):
         self.status.setText(text if len(self.ids) else "")
         self.empty_label.setText("" if len(self.ids) else text)
 
-    def set_color_options(self, names: list[str], provider: ColumnProvider) -> None:
+    def set_color_options(self, names: list[str], provider: ColumnProvider, prefer: str = "") -> None:
+        """The columns to colour by: ``prefer`` when it is one of them, else the current one while it exists."""
         self.columns = provider
         current = self.color_combo.currentText()
+        choice = prefer if prefer in names else current if current in names else ""
         self.color_combo.blockSignals(True)
         self.color_combo.clear()
         self.color_combo.addItems(names)
-        if current in names:
-            self.color_combo.setCurrentText(current)
+        for i, name in enumerate(names):
+            self.color_combo.setItemData(i, name, Qt.ItemDataRole.ToolTipRole)
+        if choice:
+            self.color_combo.setCurrentText(choice)
         self.color_combo.blockSignals(False)
         self.recolor()
 
@@ -174,12 +190,25 @@ class ScatterWidget(QWidget):
         self.status.setText(title)
         self.empty_label.setText("")
 
+    def _on_map_changed(self) -> None:
+        state = self.session.map
+        data = state.data
+        if data is None:
+            if len(self.ids):
+                self.set_map(np.zeros(0, np.int64), np.zeros((0, 2), np.float32))
+            self.status.setText(state.progress)
+            return
+        if data.ids is not self._shown_ids:
+            self._shown_ids = data.ids
+            self.set_map(data.ids, data.xy, data.title)
+        self.status.setText(" · ".join(t for t in (data.title, state.progress) if t))
+
     def recolor(self) -> None:
         """Colour points by the chosen column, with a legend (categories, or min/max for numbers)."""
-        self.legend.clear()
         name = self.color_combo.currentText()
         if not len(self.ids) or not name:
             self.points.setBrush(pg.mkBrush(UNLABELLED))
+            self.legend.set_entries("", [])
             return
         values, classes = self.columns(name)
         if classes is None:
@@ -187,10 +216,7 @@ class ScatterWidget(QWidget):
         else:
             brushes, entries = _category_brushes(self.ids, values, classes)
         self.points.setBrush(brushes)
-        for text, color in entries[:MAX_LEGEND]:
-            self.legend.addItem(pg.ScatterPlotItem(pen=None, brush=pg.mkBrush(color), size=10), text)
-        if len(entries) > MAX_LEGEND:
-            self.legend.addItem(pg.ScatterPlotItem(pen=None, brush=None, size=1), f"… {len(entries) - MAX_LEGEND} more")
+        self.legend.set_entries(name, entries[:MAX_LEGEND], len(entries) - MAX_LEGEND)
 
     # -- observers ------------------------------------------------------------------------------------------------
     def _rows(self, ids: Any) -> np.ndarray:

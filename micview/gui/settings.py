@@ -75,6 +75,22 @@ class Settings:
         p = str(Path(path).resolve())
         self._s.setValue("recent/projects", [p, *[r for r in self.recent if r != p]][:MAX_RECENT])
 
+    def remove_recent(self, path: str | Path) -> None:
+        p = str(path)
+        self._s.setValue("recent/projects", [r for r in self.recent if r != p])
+
+    def clear_recent(self) -> None:
+        self._s.setValue("recent/projects", [])
+
+    @property
+    def embed_after_import(self) -> bool:
+        """Compute embeddings on their own after each import (else the window offers it in one click)."""
+        return str(self._s.value("model/embed_after_import", "false")).lower() in ("true", "1")
+
+    @embed_after_import.setter
+    def embed_after_import(self, value: bool) -> None:
+        self._s.setValue("model/embed_after_import", "true" if value else "false")
+
     @property
     def geometry(self) -> QByteArray | None:
         value = self._s.value("window/geometry")

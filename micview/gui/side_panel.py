@@ -1,25 +1,28 @@
-"""The side panel: an Info tab for the current image, and reserved tabs other features plug into.
+"""The side panel: an Info tab for the current image, and the tabs features plug into.
 
-Plug-in point for Classify, VQA and Analysis (their own issues): call :func:`register_panel` at import time
-with a factory ``(context) -> QWidget``; :class:`SidePanel` builds every registered tab when the window is
-made, in registration order, replacing the placeholder of the same name. ``context`` is the
-:class:`~micview.gui.main_window.MainWindow` (it offers ``project``, ``selection``, ``jobs``, ``labels``).
+Plug-in point for Classify, VQA and Analysis: call :func:`register_panel` at import time with a factory
+``(session) -> QWidget``; :class:`SidePanel` builds every registered tab when the window is made, in
+registration order, replacing the placeholder of the same name. The panel receives the
+:class:`~micview.gui.session.Session` (typed) — never the main window — observes it, and acts through
+controllers (:mod:`micview.gui.controllers`). Tabs sit in vertical scroll areas: a panel is given the dock's
+width and must fit it (wrap text, scroll tables); it can never widen the window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
-from micview.gui.viewer import MetadataTree
+from micview.gui.session import Session
+from micview.gui.viewer.metadata import MetadataTree
+from micview.gui.widgets import wrapping_label
 
-PanelFactory = Callable[[Any], QWidget]
+PanelFactory = Callable[[Session], QWidget]
 RESERVED = {
-    "Classify": "Train and run classifiers on your labels (coming in the classification release).",
-    "VQA": "Ask a vision-language model about the selected images (coming in the VQA release).",
+    "Classify": "Train and run classifiers on your labels.",
+    "VQA": "Ask a vision-language model about the selected images.",
     "Analysis": "Cluster quality, outliers and label consistency of the embeddings (coming soon).",
 }
 _REGISTRY: dict[str, PanelFactory] = {}
@@ -35,7 +38,7 @@ def _register_builtin() -> None:
 
 
 def register_panel(name: str, factory: PanelFactory) -> None:
-    """Add (or replace) a side-panel tab; call before the main window is created."""
+    """Add (or replace) a side-panel tab; ``factory(session)`` makes its widget when a window is created."""
     _REGISTRY[name] = factory
 
 
@@ -48,44 +51,65 @@ def _placeholder(text: str) -> QWidget:
 
 
 class InfoTab(QWidget):
-    def __init__(self) -> None:
+    """The current image: name, thumbnail, file facts, instrument metadata and the raw metadata tree."""
+
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.title = QLabel("No image selected", wordWrap=True)
-        self.title.setStyleSheet("font-weight: bold; padding: 4px;")
+        self.session = session
+        self.title = wrapping_label("No image selected", "font-weight: bold; padding: 4px;")
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumHeight(0)
         self.tree = MetadataTree()
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(0, 130)
         col = QVBoxLayout(self)
         col.setContentsMargins(4, 4, 4, 4)
         col.addWidget(self.title)
         col.addWidget(self.picture)
         col.addWidget(self.tree, 1)
+        session.selection.changed.connect(self._on_selection_changed)
+        session.project_changed.connect(lambda _p: self._on_selection_changed(None))
+
+    def _on_selection_changed(self, _source: object) -> None:
+        s = self.session
+        image_id = s.selection.current
+        row = s.catalog.row(image_id) if image_id is not None else None
+        if row is None or s.project is None:
+            self.title.setText("No image selected")
+            self.picture.clear()
+            self.tree.show_row(None, {})
+            return
+        more = f"  (+{len(s.selection) - 1} more selected)" if len(s.selection) > 1 else ""
+        self.title.setText(row.name + more)
+        pixmap = s.thumbnails.get(row.id)
+        if pixmap is not None:
+            self.picture.setPixmap(pixmap.scaled(220, 220, Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation))  # fmt: skip
+        self.tree.show_row(row, s.project.images.metadata(row.id))
 
 
 class SidePanel(QTabWidget):
-    def __init__(self, context: Any) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.info = InfoTab()
+        self.session = session
+        self.setUsesScrollButtons(True)
+        self.setElideMode(Qt.TextElideMode.ElideRight)
+        self.info = InfoTab(session)
         self.addTab(self.info, "Info")
         _register_builtin()
         names = [*RESERVED, *[n for n in _REGISTRY if n not in RESERVED]]
         for name in names:
             factory = _REGISTRY.get(name)
-            self.add_tab(name, factory(context) if factory else _placeholder(RESERVED[name]))
-
-    def project_changed(self) -> None:
-        """Tell plug-in tabs that another project is open: each one with a ``refresh()`` re-reads it."""
-        for i in range(self.count()):
-            refresh = getattr(self.panel(i), "refresh", None)
-            if callable(refresh):
-                refresh()
+            self.add_tab(name, factory(session) if factory else _placeholder(RESERVED[name]))
 
     def add_tab(self, name: str, widget: QWidget) -> QWidget:
         """Add a tab (or replace the one named ``name``) and return the widget.
 
-        Plug-in panels sit in a scroll area, so a wide panel cannot force the whole window wider.
+        Plug-in panels sit in a vertical scroll area as wide as the dock, so a wide panel cannot force the whole
+        window wider; it has to wrap its text and scroll its tables instead.
         """
         scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(widget)
         for i in range(self.count()):
             if self.tabText(i) == name:
@@ -99,3 +123,9 @@ class SidePanel(QTabWidget):
         """The widget of tab ``index`` (inside its scroll area)."""
         w = self.widget(index)
         return w.widget() if isinstance(w, QScrollArea) else w
+
+    def panel_named(self, name: str) -> QWidget | None:
+        for i in range(self.count()):
+            if self.tabText(i) == name:
+                return self.panel(i)
+        return None

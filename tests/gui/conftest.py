@@ -51,8 +51,8 @@ def window(qtbot) -> Iterator[object]:
     w.scatter.method_combo.setCurrentIndex(w.scatter.method_combo.findData("pca"))  # UMAP: one slow test only
     w.show()
     yield w
-    w.jobs.cancel_all()
-    w.jobs.wait(30_000)
+    w.session.jobs.cancel_all()
+    w.session.jobs.wait(30_000)
     if w.viewer is not None:
         w.viewer.close()
     w.close()
@@ -61,7 +61,7 @@ def window(qtbot) -> Iterator[object]:
 @pytest.fixture
 def project_window(qtbot, window, images: Path):
     """The window with a project made from ``images``, imported (not embedded)."""
-    job = window.new_project_from_folder(images)
+    job = window.ctl.project.new_from_folder(images)
     wait_job(qtbot, job)
     qtbot.waitUntil(lambda: len(window.browser.model.rows) == 12)
     return window
@@ -71,6 +71,6 @@ def project_window(qtbot, window, images: Path):
 def embedded_window(qtbot, project_window):
     """... embedded with the default model (real EfficientNet-Lite0) and showing the PCA map."""
     w = project_window
-    wait_job(qtbot, w.embed_images())
+    wait_job(qtbot, w.ctl.maps.embed())
     qtbot.waitUntil(lambda: len(w.scatter.ids) == 12, timeout=30_000)
     return w

@@ -84,8 +84,8 @@ def test_grid_layout_colours_and_missing_wells(plates):
     crystals = well_color(a1, view.classes)
     assert abs(_hue(crystals) - _hue(class_color("crystals", view.classes))) < 0.01
     assert well_color(a3, view.classes).saturationF() < crystals.saturationF()  # low confidence is paler
-    view.ctx.project.labels.set([view.ids["P96", "A1", "1", DAY2]], "outcome", "precipitate")
-    view.ctx.labels.labels_changed.emit("outcome")
+    view.session.project.labels.set([view.ids["P96", "A1", "1", DAY2]], "outcome", "precipitate")
+    view.session.labels_changed.emit("outcome")
     assert (view.states["A1"].label, view.states["A1"].scored) == ("precipitate", True)  # the user wins
     assert well_color(view.states["A1"], view.classes) == class_color("precipitate", view.classes)
     assert "Scored by you: <b>1</b> · unscored: <b>95</b>" in view.review.legend.text()
@@ -106,7 +106,7 @@ def test_clicking_a_well_shows_its_drops_over_time(qtbot, plates):
     assert "clear 90% (model)" in tiles[1].text() and "not scored" in tiles[0].text()
     assert tiles[0].icon().isNull() is False
     qtbot.mouseDClick(view.grid, Qt.MouseButton.LeftButton, pos=centre)
-    assert view.ctx.viewer is not None and view.ctx.viewer.isVisible()
+    assert view.window().viewer is not None and view.window().viewer.isVisible()
 
 
 def test_keyboard_scoring_96_keystrokes_score_96_wells_and_undo(qtbot, plates):
@@ -116,7 +116,7 @@ def test_keyboard_scoring_96_keystrokes_score_96_wells_and_undo(qtbot, plates):
     for _ in range(96):
         qtbot.keyClick(view.grid, Qt.Key.Key_2)  # "crystals", the second MARCO key
     assert view.keystrokes == 96
-    labels = view.ctx.project.labels.labels("outcome")
+    labels = view.session.project.labels.labels("outcome")
     latest = [view.ids["P96", w, "1", DAY2] for w in view.states]
     assert all(labels.get(i) == "crystals" for i in latest)  # 96 keystrokes scored all 96 wells
     assert view.ids["P96", "A1", "1", DAY1] not in labels  # older time points are left alone
@@ -128,7 +128,7 @@ def test_keyboard_scoring_96_keystrokes_score_96_wells_and_undo(qtbot, plates):
     assert view.states["H12"].scored is False and view.states["H11"].scored is True
     assert view.current == "H12"  # undo returns to the well
     qtbot.keyClick(view.grid, Qt.Key.Key_1)
-    assert view.ctx.project.labels.labels("outcome")[view.ids["P96", "H12", "1", DAY2]] == "clear"
+    assert view.session.project.labels.labels("outcome")[view.ids["P96", "H12", "1", DAY2]] == "clear"
     view.go_to("A1")
     qtbot.keyClick(view.grid, Qt.Key.Key_0)  # clears, moves on
     assert view.states["A1"].scored is False and view.current == "A2"
@@ -136,7 +136,7 @@ def test_keyboard_scoring_96_keystrokes_score_96_wells_and_undo(qtbot, plates):
 
 def test_lab_scale_gives_its_own_keys(qtbot, plates):
     view = plates
-    view.ctx.project.labels.define_task("outcome", ["clear", "skin", "microcrystals", "crystals", "phase"])
+    view.session.project.labels.define_task("outcome", ["clear", "skin", "microcrystals", "crystals", "phase"])
     view.reload()
     view.set_scoring(True)
     assert "<b>5</b> phase" in view.keys_hint.text()
@@ -161,10 +161,10 @@ def test_changed_since_previous_time_point(plates):
     view = plates
     view.review.filter_combo.setCurrentText("Changed since previous time point")
     assert view.review.wells == ["A5"]  # prediction clear → precipitate; A6 stayed clear
-    labels = view.ctx.project.labels
+    labels = view.session.project.labels
     labels.set([view.ids["P96", "B1", "1", DAY1]], "outcome", "clear")
     labels.set([view.ids["P96", "B1", "1", DAY2]], "outcome", "crystals")
-    view.ctx.labels.labels_changed.emit("outcome")
+    view.session.labels_changed.emit("outcome")
     view.review.rebuild()
     assert view.review.wells == ["A5", "B1"]
 
@@ -194,7 +194,7 @@ def test_scoring_job_progress_and_cancel(qtbot, plates):
 def test_marco_not_installed_names_the_command(plates):
     view = plates
     assert view.score_with_marco() is None
-    assert "micview models add marco" in view.ctx.last_error[0]
+    assert "micview models add marco" in view.session.errors.last.message
 
 
 def test_exports_csv_and_png(tmp_path, plates):
@@ -219,7 +219,7 @@ def test_learn_my_scores_repredicts_every_drop_from_the_users_scores(qtbot, plat
     (the code path is the same: embed with the model, then the classify machinery).
     """
     view = plates
-    project = view.ctx.project
+    project = view.session.project
     ids = view.ids
     scored = {ids["P96", w, "1", DAY2]: lab for w, lab in [("A1", "crystals"), ("A2", "crystals"), ("B1", "clear"),
                                                             ("B2", "clear"), ("C1", "clear")]}  # fmt: skip
@@ -229,7 +229,7 @@ def test_learn_my_scores_repredicts_every_drop_from_the_users_scores(qtbot, plat
     assert job is not None and job.pool == "model"
     with qtbot.waitSignal(job.finished, timeout=120_000):
         pass
-    assert job.state == "done", view.ctx.last_error
+    assert job.state == "done", view.session.errors.last
     preds = project.labels.current("outcome", "model")
     assert len(preds) == project.images.count()  # every drop, every time point
     assert {p.model_id for p in preds.values()} == {"effnet-lite0"}

@@ -21,14 +21,14 @@ def test_text_search_with_a_clip_family_model(qtbot, project_window, tmp_path: P
 
     w = project_window
     register_folder(_tiny_models().build_open_clip(tmp_path / "tiny-oc"), "tiny-oc")
-    w.search_bar.set_models(w.model_choices(), w.model_id)
+    w.search_bar.set_models(w.ctl.maps.model_choices(), w.session.model_id)
     w.search_bar.model_combo.setCurrentIndex(w.search_bar.model_combo.findData("tiny-oc"))
-    assert w.model_id == "tiny-oc" and w.settings.model_id == "tiny-oc"
-    wait_job(qtbot, w.embed_images())
+    assert w.session.model_id == "tiny-oc" and w.settings.model_id == "tiny-oc"
+    wait_job(qtbot, w.ctl.maps.embed())
     qtbot.waitUntil(lambda: len(w.scatter.ids) == 12, timeout=30_000)
-    with qtbot.waitSignal(w.results.changed, timeout=60_000):
-        job = w.search_text("bright round particles")
+    with qtbot.waitSignal(w.session.results.changed, timeout=60_000):
+        job = w.ctl.search.text("bright round particles")
     assert job is not None and job.state == "done"
-    assert len(w.results.ids) == 12 and w.results.query == "“bright round particles”"
-    assert list(w.results.scores) == sorted(w.results.scores, reverse=True)
-    assert w.browser.model.visible_ids().tolist() == w.results.ids.tolist()
+    assert len(w.session.results.ids) == 12 and w.session.results.query == "“bright round particles”"
+    assert list(w.session.results.scores) == sorted(w.session.results.scores, reverse=True)
+    assert w.browser.model.visible_ids().tolist() == w.session.results.ids.tolist()

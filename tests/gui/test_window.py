@@ -18,13 +18,14 @@ def grid_selected_ids(w) -> set[int]:
 
 def test_welcome_then_project_from_folder(qtbot, window, images: Path) -> None:
     assert window.pages.currentIndex() == 0
-    job = window.new_project_from_folder(images)
+    job = window.ctl.project.new_from_folder(images)
     wait_job(qtbot, job)
     qtbot.waitUntil(lambda: len(window.browser.model.rows) == 12)
     assert window.pages.currentIndex() == 1
     assert window.browser.model.thumbnail(window.browser.model.rows[0].id) is not None
     assert str((images / "images.micview").resolve()) in window.settings.recent
-    assert "No embeddings" in window.scatter.empty_label.textItem.toPlainText()
+    assert "No embeddings" in window.map_panel.empty.message.text()
+    assert window.map_panel.empty.button.isVisibleTo(window)
 
 
 def test_rectangle_and_lasso_select_thumbnails(qtbot, embedded_window) -> None:
@@ -35,11 +36,11 @@ def test_rectangle_and_lasso_select_thumbnails(qtbot, embedded_window) -> None:
     box = np.array([[lo[0] - 1, lo[1] - 1], [mid[0], lo[1] - 1], [mid[0], hi[1] + 1], [lo[0] - 1, hi[1] + 1]])
     w.scatter.vb.region_selected.emit(box, Qt.KeyboardModifier.NoModifier)
     expected = set(ids[xy[:, 0] <= mid[0]].tolist())
-    assert expected and set(w.selection.ids) == expected
+    assert expected and set(w.session.selection.ids) == expected
     assert grid_selected_ids(w) == expected
     lasso = np.array([[lo[0] - 1, lo[1] - 1], [hi[0] + 1, lo[1] - 1], [hi[0] + 1, hi[1] + 1]])  # a triangle
     w.scatter.vb.region_selected.emit(lasso, Qt.KeyboardModifier.NoModifier)
-    assert grid_selected_ids(w) == set(w.selection.ids) and len(w.selection.ids) < 12
+    assert grid_selected_ids(w) == set(w.session.selection.ids) and len(w.session.selection.ids) < 12
 
 
 def test_grid_selection_highlights_points(qtbot, embedded_window) -> None:
@@ -48,7 +49,7 @@ def test_grid_selection_highlights_points(qtbot, embedded_window) -> None:
     rect = view.visualRect(w.browser.model.index(2))
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     chosen = w.browser.model.id_at(2)
-    assert w.selection.ids == (chosen,)
+    assert w.session.selection.ids == (chosen,)
     row = int(np.flatnonzero(w.scatter.ids == chosen)[0])
     hx, hy = w.scatter.highlight.getData()
     assert len(hx) == 1 and (hx[0], hy[0]) == pytest.approx(tuple(w.scatter.xy[row]))
@@ -65,20 +66,20 @@ def test_click_on_point_picks_it(qtbot, embedded_window) -> None:
 
 def test_label_with_keys_and_undo(qtbot, embedded_window) -> None:
     w = embedded_window
-    w.labels.define("structure", ["grains", "particles", "lamellae"])
+    w.ctl.labelling.define("structure", ["grains", "particles", "lamellae"])
     ids = [r.id for r in w.browser.model.rows[:3]]
-    w.selection.set(ids)
+    w.session.selection.set(ids)
     qtbot.keyClick(w, Qt.Key.Key_2)
     assert w.project.labels.labels("structure") == dict.fromkeys(ids, "particles")
     assert w.browser.model.labels == dict.fromkeys(ids, "particles")
-    w.selection.set(ids[:1])
+    w.session.selection.set(ids[:1])
     qtbot.keyClick(w, Qt.Key.Key_3)
     assert w.project.labels.labels("structure")[ids[0]] == "lamellae"
-    w.labels.undo_stack.undo()
+    w.session.undo_stack.undo()
     assert w.project.labels.labels("structure")[ids[0]] == "particles"
-    w.labels.undo_stack.undo()
+    w.session.undo_stack.undo()
     assert w.project.labels.labels("structure") == {}
-    w.labels.undo_stack.redo()
+    w.session.undo_stack.redo()
     assert w.project.labels.labels("structure") == dict.fromkeys(ids, "particles")
     assert len(w.project.labels.history(ids[0], "structure")) == 5  # append-only: nothing lost
     with Project.open(w.project.path) as other:  # saved at once, visible to another connection
@@ -89,28 +90,28 @@ def test_label_with_keys_and_undo(qtbot, embedded_window) -> None:
 def test_more_like_this_ranks_results_and_rings_points(qtbot, embedded_window) -> None:
     w = embedded_window
     query = w.browser.model.rows[0]
-    w.selection.set([query.id])
-    job = w.search_similar()
-    with qtbot.waitSignal(w.results.changed, timeout=60_000):
+    w.session.selection.set([query.id])
+    job = w.ctl.search.similar()
+    with qtbot.waitSignal(w.session.results.changed, timeout=60_000):
         pass
     assert job.state == "done"
-    assert w.results.active and query.id not in w.results.ids.tolist()
-    assert w.browser.banner.isVisibleTo(w) and w.browser.model.visible_ids().tolist() == w.results.ids.tolist()
-    assert len(w.scatter.result_ring.getData()[0]) == len(w.results.ids)
+    assert w.session.results.active and query.id not in w.session.results.ids.tolist()
+    assert w.browser.banner.isVisibleTo(w) and w.browser.model.visible_ids().tolist() == w.session.results.ids.tolist()
+    assert len(w.scatter.result_ring.getData()[0]) == len(w.session.results.ids)
     w.browser.clear_results_button.click()
     assert len(w.browser.model.visible) == 12
 
 
 def test_text_search_with_image_only_model_says_how_to_add_one(qtbot, embedded_window) -> None:
     w = embedded_window
-    assert w.search_text("grain boundaries") is None
+    assert w.ctl.search.text("grain boundaries") is None
     assert "micview models add PATH" in w.last_error[0]
-    assert not w.results.active
+    assert not w.session.results.active
 
 
 def test_cancel_a_running_embedding(qtbot, project_window) -> None:
     w = project_window
-    job = w.embed_images()
+    job = w.ctl.maps.embed()
     qtbot.waitUntil(lambda: job.progress.total > 0 and job.state == "running", timeout=60_000)
     row = w.jobs_panel.rows[job.id]
     with qtbot.waitSignal(job.finished, timeout=60_000):
@@ -144,9 +145,9 @@ def test_viewer_shows_16_bit_with_percentile_levels_and_scale_bar(qtbot, project
 
     w = project_window
     row = next(r for r in w.browser.model.rows if r.dtype == "uint16")
-    w.open_viewer(row.id)
+    w.ctl.viewer.open(row.id)
     qtbot.waitUntil(lambda: w.viewer.image.size > 0, timeout=20_000)
-    raw = read_frame(w.project.resolve(row.path))
+    raw = read_frame(w.project.images.abspath(row))
     assert w.viewer.image.dtype == np.uint16
     assert w.viewer.image_view.getImageItem().levels == pytest.approx(display_levels(raw, 0.5, 99.5))
     assert w.viewer.scale_bar is not None and row.pixel_size_nm

@@ -86,7 +86,7 @@ def test_cancel_before_start_never_runs_the_task(qtbot) -> None:
     assert job.state == "cancelled" and started == []
 
 
-def test_jobs_panel_clear_finished_removes_only_finished_rows_at_once(qtbot) -> None:
+def test_jobs_panel_keeps_text_of_finished_jobs_and_clears_them(qtbot) -> None:
     from micview.gui.jobs import JobsPanel
 
     manager, log, gate = JobManager(), [], threading.Event()
@@ -97,6 +97,9 @@ def test_jobs_panel_clear_finished_removes_only_finished_rows_at_once(qtbot) -> 
     running = manager.start("slow", lambda: counting(3, log, gate))
     with qtbot.waitSignal(done.finished, timeout=5000):
         pass
+    finished_row = panel.rows[done.id]
+    assert finished_row.job is None and finished_row.message.text().startswith("✓ done")
+    assert manager.jobs == [running] and manager.history[0].title == "quick"
     panel.clear_finished()
     assert list(panel.rows) == [running.id]
     visible = [panel.list.itemAt(i).widget() for i in range(panel.list.count()) if panel.list.itemAt(i).widget()]
@@ -104,6 +107,46 @@ def test_jobs_panel_clear_finished_removes_only_finished_rows_at_once(qtbot) -> 
     gate.set()
     with qtbot.waitSignal(running.finished, timeout=5000):
         pass
+    assert manager.jobs == []
+
+
+class Big:
+    """A stand-in for a large result (a full-resolution frame, a map): weak-referenceable."""
+
+
+def test_a_finished_jobs_result_is_freed_once_delivered(qtbot) -> None:
+    import gc
+    import weakref
+
+    manager, got = JobManager(), []
+
+    def task():
+        yield Progress(0, 1)
+        return Big()
+
+    job = manager.start("big", task, on_result=lambda r: got.append(weakref.ref(r)))
+    job_ref = weakref.ref(job)
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        pass
+    assert job.state == "done" and job.result is None and manager.jobs == []
+    del job
+    gc.collect()
+    assert len(got) == 1 and got[0]() is None  # delivered once, then nothing holds it
+    assert job_ref() is None  # the job itself is gone too: only its text stays in the history
+    assert manager.history[0].state == "done"
+
+
+def test_on_error_gets_the_message(qtbot) -> None:
+    def fails():
+        yield Progress(0, 0)
+        raise MicviewError("disk full")
+
+    manager, errors = JobManager(), []
+    job = manager.start("fail", fails, on_result=lambda r: errors.append("result?"),
+                        on_error=lambda m, d: errors.append((m, d)))  # fmt: skip
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        pass
+    assert errors == [("disk full", "")] and manager.history[0].message == "disk full"
 
 
 def test_python_signal_emits_keep_the_refcount_of_true(qtbot) -> None:

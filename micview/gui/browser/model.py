@@ -2,24 +2,21 @@
 
 Why not a QSortFilterProxyModel: at 100k rows its per-row virtual calls dominate; filtering and sorting a
 list of indices in Python takes tens of milliseconds and the view only ever asks for the visible rows.
-Thumbnails are JPEG BLOBs in the project; a row's is read and decoded only when the view paints it, and kept
-in a small LRU cache of QPixmaps.
+Thumbnails come from the session's shared cache, read and decoded only when the view paints them.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QPixmap
 
 from micview.core.store import ImageRow
-
-if TYPE_CHECKING:
-    from micview.core.store import Project
+from micview.gui.browser.filtering import ColumnLookup, RowMatcher, parse
 
 Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -48,11 +45,15 @@ class Filter:
 
 
 class ImageListModel(QAbstractListModel):
-    CACHE_SIZE = 2000
+    """``thumbnail(id)`` gives a row's picture; ``columns(name)`` the values of a filter column (see
+    :mod:`micview.gui.browser.filtering`); after a refilter, ``matcher`` is the text filter that ran."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, thumbnail: Callable[[int], QPixmap | None] | None = None, columns: ColumnLookup | None = None
+    ) -> None:
         super().__init__()
-        self._project: Project | None = None
+        self.thumbnail: Callable[[int], QPixmap | None] = thumbnail or (lambda _i: None)
+        self.columns: ColumnLookup = columns or (lambda _c: None)
         self.rows: list[ImageRow] = []
         self._row_of_id: dict[int, int] = {}
         self.visible: list[int] = []  # indices into rows, in display order
@@ -60,15 +61,13 @@ class ImageListModel(QAbstractListModel):
         self.predictions: dict[int, tuple[str, float | None]] = {}
         self.scores: dict[int, float] = {}
         self.filter = Filter()
-        self._cache: OrderedDict[int, QPixmap | None] = OrderedDict()
+        self.matcher = RowMatcher([], self.columns)
 
     # -- data in --------------------------------------------------------------------------------------------
-    def set_project(self, project: Project | None) -> None:
-        """(Re)load the rows from ``project``; thumbnails are read from it lazily on the GUI thread."""
-        self._project = project
-        self.rows = project.images.all(status="ok") if project else []
+    def set_rows(self, rows: list[ImageRow]) -> None:
+        """Show these rows (the session's catalog) through the current filter."""
+        self.rows = rows
         self._row_of_id = {r.id: i for i, r in enumerate(self.rows)}
-        self._cache.clear()
         self.refilter()
 
     def set_annotations(self, labels: dict[int, str], predictions: dict[int, tuple[str, float | None]]) -> None:
@@ -99,12 +98,12 @@ class ImageListModel(QAbstractListModel):
             order = [self._row_of_id[i] for i in flt.ranking if i in self._row_of_id]
         else:
             order = self._sorted(list(range(len(self.rows))))
+        self.matcher = RowMatcher(parse(flt.text), self.columns)
         self.visible = [i for i in order if self._keep(self.rows[i], flt)] if self._filtering(flt) else order
         self.endResetModel()
 
-    @staticmethod
-    def _filtering(flt: Filter) -> bool:
-        return bool(flt.folder or flt.label or flt.prediction or flt.text.strip())
+    def _filtering(self, flt: Filter) -> bool:
+        return bool(flt.folder or flt.label or flt.prediction or self.matcher.terms)
 
     def _keep(self, row: ImageRow, flt: Filter) -> bool:
         if flt.folder and row.folder != flt.folder:
@@ -114,7 +113,7 @@ class ImageListModel(QAbstractListModel):
         pred = self.predictions.get(row.id, (None, None))[0]
         if flt.prediction and pred != (None if flt.prediction == NONE else flt.prediction):
             return False
-        return all(_matches(row, token) for token in flt.text.lower().split())
+        return self.matcher(row)
 
     def _sorted(self, order: list[int]) -> list[int]:
         key = self.filter.sort
@@ -179,32 +178,6 @@ class ImageListModel(QAbstractListModel):
     def row_for_id(self, image_id: int) -> ImageRow | None:
         i = self._row_of_id.get(image_id)
         return self.rows[i] if i is not None else None
-
-    # -- thumbnails -------------------------------------------------------------------------------------------
-    def thumbnail(self, image_id: int) -> QPixmap | None:
-        if image_id in self._cache:
-            self._cache.move_to_end(image_id)
-            return self._cache[image_id]
-        pixmap = self._decode(image_id)
-        self._cache[image_id] = pixmap
-        if len(self._cache) > self.CACHE_SIZE:
-            self._cache.popitem(last=False)
-        return pixmap
-
-    def _decode(self, image_id: int) -> QPixmap | None:
-        thumb = self._project.images.thumbnail(image_id) if self._project else None
-        if thumb is None:
-            return None
-        pixmap = QPixmap()
-        return pixmap if pixmap.loadFromData(thumb.data) else None
-
-
-def _matches(row: ImageRow, token: str) -> bool:
-    if ":" in token:
-        column, _, wanted = token.partition(":")
-        value = getattr(row, column, None)
-        return value is not None and wanted in str(value).lower()
-    return token in row.name.lower()
 
 
 def _tooltip(row: ImageRow, label: str | None) -> str:

@@ -1,16 +1,21 @@
-"""The browser widget: filter bar, virtual thumbnail grid, size slider; kept in step with the Selection."""
+"""The browser widget: filter bar, virtual thumbnail grid, size slider; kept in step with the Session.
+
+It shows the session's catalog through its filter, mirrors the session's selection both ways, ranks by the
+session's search results, and publishes what it shows (``session.shown``) for exports and the viewer's
+previous/next keys. It opens the viewer through the :class:`ViewerController`, never directly.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QToolButton,
     QVBoxLayout,
@@ -18,8 +23,18 @@ from PySide6.QtWidgets import (
 )  # fmt: skip
 
 from micview.gui.browser.delegate import ThumbnailDelegate
+from micview.gui.browser.filtering import explain
 from micview.gui.browser.model import ANY, NONE, SORT_KEYS, Filter, ImageListModel
-from micview.gui.selection import Results, Selection
+from micview.gui.columns import FilterColumns
+from micview.gui.controllers.viewer import ViewerController
+from micview.gui.session import Session
+from micview.gui.widgets import compact_combo, elided_label
+
+FILTER_HELP = (
+    "Words match file names. column:value matches a column — a label task (technique:SEM), a prediction "
+    "(technique_pred:SEM, technique_score>0.8), imported metadata (contributor:clyne) or a file fact "
+    '(format:tif, width>1000, pixel_size_nm<5). Quotes keep spaces: technique:"reflected light".'
+)
 
 
 class ThumbnailView(QListView):
@@ -39,27 +54,32 @@ class ThumbnailView(QListView):
         self.setItemDelegate(delegate)
         self.setModel(model)
         self.verticalScrollBar().setSingleStep(24)
+        self.setMinimumWidth(160)
 
 
 class BrowserWidget(QWidget):
-    """Shows the project's images; writes the grid's selection to, and follows, the shared Selection."""
+    """Shows the project's images; writes the grid's selection to, and follows, the session's Selection."""
 
-    open_requested = Signal(int)
-
-    def __init__(self, selection: Selection, results: Results, thumb_size: int = 128) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.selection, self.results = selection, results
-        self.model = ImageListModel()
-        self.delegate = ThumbnailDelegate(thumb_size)
+        self.session = session
+        self.selection, self.results = session.selection, session.results
+        self.viewer = ViewerController(session)
+        self.columns = FilterColumns(None)
+        self.model = ImageListModel(session.thumbnails.get, self.columns)
+        self.delegate = ThumbnailDelegate(session.settings.thumb_size)
         self.view = ThumbnailView(self.model, self.delegate)
         self._syncing = False
         self._build_filter_bar()
         self._build_banner()
-        self._build_bottom_bar(thumb_size)
+        self._build_bottom_bar(session.settings.thumb_size)
+        self.hint = QLabel(wordWrap=True)
+        self.hint.setStyleSheet("color: #ffb74d; padding: 2px 8px;")
+        self.hint.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        for part in (self.filter_bar, self.banner, self.view, self.bottom_bar):
+        for part in (self.filter_bar, self.banner, self.hint, self.view, self.bottom_bar):
             layout.addWidget(part)
         self._connect()
 
@@ -68,22 +88,19 @@ class BrowserWidget(QWidget):
         self.filter_bar = QWidget()
         row = QHBoxLayout(self.filter_bar)
         row.setContentsMargins(6, 4, 6, 0)
-        self.folder_combo, self.label_combo, self.pred_combo = QComboBox(), QComboBox(), QComboBox()
-        for combo, tip in ((self.folder_combo, "Folder"), (self.label_combo, "Label"), (self.pred_combo, "Prediction")):
-            combo.setToolTip(f"Show only this {tip.lower()}")
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-            combo.setMinimumContentsLength(8)
+        self.folder_combo, self.label_combo, self.pred_combo = (compact_combo(7) for _ in range(3))
+        for combo, tip in ((self.folder_combo, "folder"), (self.label_combo, "label"), (self.pred_combo, "prediction")):
+            combo.setToolTip(f"Show only this {tip}")
         self.text_edit = QLineEdit(placeholderText="Filter: name, or column:value")
         self.text_edit.setClearButtonEnabled(True)
-        self.sort_combo = QComboBox()
+        self.text_edit.setToolTip(FILTER_HELP)
+        self.text_edit.setMinimumWidth(110)
+        self.sort_combo = compact_combo(8)
         self.sort_combo.addItems(list(SORT_KEYS))
         self.order_button = QToolButton(text="↑", checkable=True, toolTip="Descending order")
-        for text, widget in (("Folder", self.folder_combo), ("Label", self.label_combo),
-                             ("Prediction", self.pred_combo)):  # fmt: skip
-            row.addWidget(QLabel(text))
-            row.addWidget(widget)
-        row.addWidget(self.text_edit, 1)
-        self.text_edit.setMinimumWidth(180)
+        row.addWidget(self.text_edit, 3)
+        for widget in (self.folder_combo, self.label_combo, self.pred_combo):
+            row.addWidget(widget, 1)
         self._fill_combos([], [], [])
 
     def _build_banner(self) -> None:
@@ -91,7 +108,7 @@ class BrowserWidget(QWidget):
         self.banner.setStyleSheet("#resultsBanner { background: #4a3b10; border-radius: 4px; }")
         row = QHBoxLayout(self.banner)
         row.setContentsMargins(8, 3, 4, 3)
-        self.banner_label = QLabel()
+        self.banner_label = elided_label()
         self.clear_results_button = QPushButton("Show all images")
         row.addWidget(self.banner_label, 1)
         row.addWidget(self.clear_results_button)
@@ -101,44 +118,78 @@ class BrowserWidget(QWidget):
         self.bottom_bar = QWidget()
         row = QHBoxLayout(self.bottom_bar)
         row.setContentsMargins(6, 0, 6, 4)
-        self.count_label = QLabel()
+        self.count_label = elided_label()
         self.size_slider = QSlider(Qt.Orientation.Horizontal, minimum=64, maximum=256, value=thumb_size)
-        self.size_slider.setFixedWidth(160)
+        self.size_slider.setMinimumWidth(60)
+        self.size_slider.setMaximumWidth(140)
+        self.size_slider.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.size_slider.setToolTip("Thumbnail size")
         row.addWidget(self.count_label, 1)
         row.addWidget(QLabel("Sort"))
         row.addWidget(self.sort_combo)
         row.addWidget(self.order_button)
-        row.addSpacing(12)
-        row.addWidget(QLabel("Size"))
+        row.addSpacing(8)
         row.addWidget(self.size_slider)
 
     def _connect(self) -> None:
-        self._text_timer = QTimer(self, singleShot=True, interval=200)  # debounce typing
+        self._text_timer = QTimer(self, singleShot=True, interval=250)  # debounce typing
         self._text_timer.timeout.connect(self._apply_filter)
         self.text_edit.textChanged.connect(self._text_timer.start)
+        self.text_edit.returnPressed.connect(self._apply_filter)  # Return applies at once
         for combo in (self.folder_combo, self.label_combo, self.pred_combo, self.sort_combo):
             combo.currentIndexChanged.connect(self._apply_filter)
         self.order_button.toggled.connect(self._apply_filter)
         self.size_slider.valueChanged.connect(self.set_thumb_size)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
-        self.view.doubleClicked.connect(lambda index: self.open_requested.emit(self.model.id_at(index.row())))
+        self.view.doubleClicked.connect(lambda index: self.viewer.open(self.model.id_at(index.row())))
         self.clear_results_button.clicked.connect(self.results.clear)
-        self.selection.changed.connect(self._on_selection_changed)
-        self.results.changed.connect(self._on_results_changed)
         self.model.modelReset.connect(self._on_model_reset)
+        s = self.session
+        s.selection.changed.connect(self._on_selection_changed)
+        s.results.changed.connect(self._on_results_changed)
+        s.catalog.changed.connect(self._on_catalog_changed)
+        s.project_changed.connect(self._on_project_changed)
+        s.task.changed.connect(self._on_labels_changed)
+        s.labels_changed.connect(self._on_labels_changed)
+        s.tasks_changed.connect(self.columns.invalidate)
+        s.fields_changed.connect(self._on_fields_changed)
 
     # -- public -----------------------------------------------------------------------------------------------
-    def set_choices(self, classes: list[str], labels: list[str], predictions: list[str]) -> None:
-        """Refresh the label/prediction filter choices (task changed, labels added)."""
-        self.delegate.classes = classes
-        self._fill_combos(self.model.folders(), sorted(set(classes) | set(labels)), predictions)
-        self.view.viewport().update()
-
     def set_thumb_size(self, size: int) -> None:
+        self.session.settings.thumb_size = size
         self.delegate.size = size
         self.view.setGridSize(QSize())  # uniform sizes are re-measured from the delegate
         self.model.layoutChanged.emit()
+
+    # -- observers --------------------------------------------------------------------------------------------
+    def _on_project_changed(self, project: object) -> None:
+        self.columns.project = self.session.project
+        self.columns.invalidate()
+
+    def _on_catalog_changed(self) -> None:
+        self.columns.invalidate()
+        self.model.set_rows(self.session.catalog.rows)
+        self._on_labels_changed()
+
+    def _on_fields_changed(self) -> None:
+        self.columns.invalidate()
+        if self.model.matcher.columns:
+            self.model.refilter()
+
+    def _on_labels_changed(self, *_args: object) -> None:
+        """Labels and predictions of the active task on the thumbnails; filter choices; filter columns."""
+        self.columns.invalidate()
+        project, task = self.session.project, self.session.task
+        labels = project.labels.labels(task.name) if project and task.name else {}
+        current = project.labels.current(task.name, "model") if project and task.name else {}
+        preds = {i: (a.label, a.score) for i, a in current.items()}
+        self.delegate.classes = task.classes
+        self._fill_combos(self.model.folders(), sorted(set(task.classes) | set(labels.values())),
+                          sorted({p[0] for p in preds.values() if p[0]}))  # fmt: skip
+        self.model.set_annotations(labels, preds)
+        if self.model.matcher.columns:
+            self.model.refilter()
+        self.view.viewport().update()
 
     # -- filter -----------------------------------------------------------------------------------------------
     def _fill_combos(self, folders: list[str], labels: list[str], preds: list[str]) -> None:
@@ -153,10 +204,12 @@ class BrowserWidget(QWidget):
                 combo.addItem("(none)", NONE)
             for v in values:
                 combo.addItem(v or "(project folder)", v)
+                combo.setItemData(combo.count() - 1, v, Qt.ItemDataRole.ToolTipRole)
             combo.setCurrentIndex(max(0, combo.findData(current)))
             combo.blockSignals(False)
 
     def _apply_filter(self) -> None:
+        self._text_timer.stop()
         flt = Filter(
             folder=self.folder_combo.currentData() or ANY, label=self.label_combo.currentData() or ANY,
             prediction=self.pred_combo.currentData() or ANY, text=self.text_edit.text(),
@@ -179,11 +232,25 @@ class BrowserWidget(QWidget):
     def _on_model_reset(self) -> None:
         self._on_selection_changed(None)
         self._update_count()
+        self._update_hint()
+        filtering = len(self.model.visible) != len(self.model.rows) or bool(self.model.filter.ranking)
+        self.session.shown.set(self.model.visible_ids(), filtering)
 
     def _update_count(self) -> None:
         shown, total, chosen = len(self.model.visible), len(self.model.rows), len(self.selection)
         text = f"{shown:,} of {total:,} images" if shown != total else f"{total:,} images"
         self.count_label.setText(text + (f" · {chosen:,} selected" if chosen else ""))
+
+    def _update_hint(self) -> None:
+        """Say why a filter shows nothing (an unknown column, or the values the column has)."""
+        empty = not self.model.visible and bool(self.model.rows)
+        if empty and self.model.matcher.terms:
+            rows = self.model.rows
+            self.hint.setText(explain(self.model.matcher, self.columns.names(),
+                                      lambda c: self.columns.examples(c, rows)))  # fmt: skip
+        elif empty:
+            self.hint.setText("No image matches the folder, label and prediction chosen above.")
+        self.hint.setVisible(empty)
 
     # -- selection, both ways -------------------------------------------------------------------------------------
     def _on_view_selection_changed(self) -> None:

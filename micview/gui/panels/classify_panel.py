@@ -1,26 +1,25 @@
 """The Classify side-panel tab: choose a task and a model, run, read the scores of the current image, accept
-predictions as labels, review what to label next, and see the cross-validated confusion matrix.
+predictions as labels (undoable), review what to label next, and see the cross-validated confusion matrix.
 
-Self-contained: it needs a ``context`` with ``project``, ``selection``, ``jobs`` and ``labels`` (the main
-window). Runs and evaluations are jobs on the one-thread ``model`` pool, each opening its own ``Project`` on
-the worker thread. With **Live** on, every labelling action retrains a :class:`LiveClassifier` in a quiet job
-(well under a second) and refreshes the scores and suggestions *in memory only*; **Run** stores predictions
-in the project (one history row per image), so the annotation history is not flooded while labelling.
+It receives the :class:`~micview.gui.session.Session`, shows ``session.classify`` (scores, status, what runs)
+and acts through the :class:`~micview.gui.controllers.classify.ClassifyController`. With **Live** on, every
+labelling action of the chosen task retrains quietly in memory. Made to fit the side panel's default width:
+buttons in two columns, text that wraps, tables that scroll.
 Plug in with :func:`register` (``micview.gui.side_panel._BUILTIN_PANELS``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
-    QComboBox,
     QFormLayout,
-    QHBoxLayout,
-    QLabel,
+    QGridLayout,
+    QHeaderView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -30,233 +29,178 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from micview.core.store import Project
-from micview.core.tasks import Progress, Task
+from micview.gui.controllers.classify import MODELS, ClassifyController, Request
+from micview.gui.session import Session
+from micview.gui.widgets import compact_combo, wrapping_label
 
-MODELS = ("effnet-lite0+texture", "effnet-lite0")
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def small_table(columns: int, headers: list[str] | None = None) -> QTableWidget:
+    table = QTableWidget(0, columns)
+    if headers:
+        table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    table.verticalHeader().setDefaultSectionSize(22)
+    table.setMinimumHeight(90)
+    return table
 
 
 class ClassifyPanel(QWidget):
-    def __init__(self, context: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._ctx = context
-        self._scores: tuple[np.ndarray, np.ndarray, list[str]] | None = None  # ids, proba, classes
-        self._live: Any = None
-        self._live_key: tuple[str, str, bool] | None = None
-        self.task_box, self.model_box = QComboBox(), QComboBox(editable=True)
+        self.session = session
+        self.ctl = ClassifyController(session)
+        self.task_box, self.model_box = compact_combo(8), compact_combo(8, editable=True)
         self.grouped, self.live = QCheckBox("Label groups"), QCheckBox("Live")
+        self.grouped.setToolTip("Learn the task's coarse groups (e.g. techniques → SEM / TEM / optical)")
         self.live.setToolTip("Retrain on every labelling action (scores shown here, not saved until Run)")
         self.run_button, self.accept_button = QPushButton("Run"), QPushButton("Accept for selection")
+        self.accept_button.setToolTip("The selected images get the predicted class as their label (Ctrl+Z undoes)")
         self.suggest_button, self.eval_button = QPushButton("Suggest"), QPushButton("Evaluate")
-        self.status = QLabel("", wordWrap=True)
-        self.scores = QTableWidget(0, 2)
-        self.scores.setHorizontalHeaderLabels(["class", "score"])
+        self.status = wrapping_label("")
+        self.scores = small_table(2, ["class", "score"])
+        self.scores.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.suggestions = QListWidget()
-        self.confusion = QTableWidget(0, 0)
+        self.suggestions.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.suggestions.setMinimumHeight(80)
+        self.confusion = small_table(0)
+        self.confusion.setMinimumHeight(140)
         self._layout()
         self._connect()
+        self.refresh()
 
     def _layout(self) -> None:
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Task", self.task_box)
         form.addRow("Model", self.model_box)
-        row = QHBoxLayout()
-        for w in (self.grouped, self.live, self.run_button):
-            row.addWidget(w)
-        actions = QHBoxLayout()
-        for w in (self.accept_button, self.suggest_button, self.eval_button):
-            actions.addWidget(w)
+        buttons = QGridLayout()
+        buttons.addWidget(self.grouped, 0, 0)
+        buttons.addWidget(self.live, 0, 1)
+        for k, w in enumerate((self.run_button, self.eval_button, self.suggest_button, self.accept_button)):
+            buttons.addWidget(w, 1 + k // 2, k % 2)
         root = QVBoxLayout(self)
         root.addLayout(form)
-        root.addLayout(row)
+        root.addLayout(buttons)
         root.addWidget(self.status)
-        root.addWidget(QLabel("Scores of the current image"))
-        root.addWidget(self.scores)
-        root.addLayout(actions)
-        root.addWidget(QLabel("Label next (least certain, most varied)"))
-        root.addWidget(self.suggestions)
-        root.addWidget(QLabel("Confusion matrix (rows: your label, columns: predicted)"))
-        root.addWidget(self.confusion)
+        for title, widget in (("Scores of the current image", self.scores),
+                              ("Label next (least certain, most varied)", self.suggestions),
+                              ("Confusion matrix (rows: your label; columns: predicted, numbered as the rows)",
+                               self.confusion)):  # fmt: skip
+            root.addWidget(wrapping_label(title, "color: #a0a6ad; padding-top: 6px;"))
+            root.addWidget(widget)
+        root.addStretch(1)
 
     def _connect(self) -> None:
         self.run_button.clicked.connect(self._on_run_clicked)
-        self.accept_button.clicked.connect(self._on_accept_clicked)
+        self.accept_button.clicked.connect(self.ctl.accept)
         self.suggest_button.clicked.connect(self._on_suggest_clicked)
         self.eval_button.clicked.connect(self._on_eval_clicked)
         self.suggestions.itemActivated.connect(self._on_suggestion_activated)
-        self._ctx.selection.changed.connect(self._on_selection_changed)
-        if getattr(self._ctx, "labels", None) is not None:
-            self._ctx.labels.labels_changed.connect(self._on_labels_changed)
+        s = self.session
+        s.selection.changed.connect(self._on_selection_changed)
+        s.labels_changed.connect(self._on_labels_changed)
+        s.classify.changed.connect(self._on_state_changed)
+        s.project_changed.connect(lambda _p: self.refresh())
+        s.tasks_changed.connect(self.refresh)
 
     # -- state -----------------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Call when a project is opened or its tasks or embeddings change."""
-        project = self._ctx.project
+        """Re-read the project's tasks and embedded models (a project opened, a task defined)."""
+        project = self.session.project
+        keep_task, keep_model = self.task_box.currentText(), self.model_box.currentText()
         self.task_box.clear()
         self.model_box.clear()
         if project is None:
             return
-        self.task_box.addItems(project.labels.task_names())
+        self.task_box.addItems([t for t in project.labels.task_names() if not t.endswith("_group")])
         embedded = [m for m, _, _ in project.embeddings.models()]
         self.model_box.addItems(list(dict.fromkeys([*MODELS, *embedded])))
+        for box, keep in ((self.task_box, keep_task), (self.model_box, keep_model)):
+            if keep and box.findText(keep) >= 0:
+                box.setCurrentText(keep)
+        if not keep_task and self.session.task.name and self.task_box.findText(self.session.task.name) >= 0:
+            self.task_box.setCurrentText(self.session.task.name)
 
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         if not self.task_box.count():
             self.refresh()
         super().showEvent(event)
 
-    def _args(self) -> tuple[Path, str, str, bool] | None:
-        project, task = self._ctx.project, self.task_box.currentText()
-        if project is None or not task:
-            self.status.setText("Open a project and choose a labelled task.")
+    def request(self) -> Request | None:
+        task = self.task_box.currentText()
+        if self.session.project is None or not task:
+            self.session.classify.update(status="Open a project and choose a labelled task.")
             return None
-        return Path(project.path), task, self.model_box.currentText().strip(), self.grouped.isChecked()
+        return Request(task, self.model_box.currentText().strip() or MODELS[0], self.grouped.isChecked())
 
-    def _start(self, title: str, factory: Any, on_result: Any, quiet: bool = False) -> None:
-        job = self._ctx.jobs.start(title, factory, pool="model", quiet=quiet)
-        job.returned.connect(on_result)
-        job.errored.connect(lambda message, _tb: self.status.setText(message))
-
-    # -- run, accept -----------------------------------------------------------------------------------------
-    def _on_run_clicked(self) -> None:
-        if (args := self._args()) is not None:
-            self.status.setText("Classifying…")
-            self._start(f"Classify {args[1]}", lambda: _classify(*args), self._on_classified)
-
-    def _on_classified(self, result: Any) -> None:
-        self._scores = (result.image_ids, result.proba, result.classes)
-        counts = ", ".join(f"{c} {n}" for c, n in result.counts().items())
-        self.status.setText(f"{result.task}: {result.method}, {result.n_labels} labels. {counts}")
+    def _on_state_changed(self) -> None:
+        state = self.session.classify
+        self.status.setText(state.status)
+        busy = bool(state.busy)
+        for b in (self.run_button, self.eval_button, self.suggest_button):
+            b.setEnabled(not busy)
+        self.accept_button.setEnabled(state.scores is not None)
         self._on_selection_changed()
 
-    def _on_accept_clicked(self) -> None:
-        """Make the shown predictions of the selected images their user labels (undo with the label history)."""
-        project, ids = self._ctx.project, list(self._ctx.selection.ids)
-        if project is None or self._scores is None or not ids:
-            return
-        image_ids, proba, classes = self._scores
-        row = {int(i): r for r, i in enumerate(image_ids.tolist())}
-        new = {i: classes[int(proba[row[i]].argmax())] for i in ids if i in row}
-        task = self.task_box.currentText() + ("_group" if self.grouped.isChecked() else "")
-        project.labels.set_many(task, new, author="accepted prediction")
-        self.status.setText(f"{len(new)} predictions accepted as '{task}' labels.")
+    # -- run ---------------------------------------------------------------------------------------------------
+    def _on_run_clicked(self) -> None:
+        if (req := self.request()) is not None:
+            self.ctl.run(req)
 
     def _on_selection_changed(self, *_: Any) -> None:
-        current = self._ctx.selection.current
-        self.scores.setRowCount(0)
-        if self._scores is None or current is None:
-            return
-        image_ids, proba, classes = self._scores
-        hit = np.flatnonzero(image_ids == current)
-        if len(hit):
-            order = np.argsort(-proba[hit[0]])
-            _fill(self.scores, [[classes[k], f"{proba[hit[0], k]:.3f}"] for k in order])
+        scores, current = self.session.classify.scores, self.session.selection.current
+        rows = scores.of(current) if scores is not None and current is not None else []
+        _fill(self.scores, [[c, f"{p:.3f}"] for c, p in rows])
 
-    # -- live retraining -------------------------------------------------------------------------------------
     def _on_labels_changed(self, task: str) -> None:
-        args = self._args()
-        if not self.live.isChecked() or args is None or task != args[1]:
-            return
-        key = (args[1], args[2], args[3])
-        if self._live_key != key:
-            self._live, self._live_key = None, key
-        self._start("Retrain", lambda: _retrain(*args, self._live), self._on_retrained, quiet=True)
-
-    def _on_retrained(self, result: Any) -> None:
-        self._live, scores = result
-        if scores is not None:
-            self._scores = scores
-            self._on_selection_changed()
+        req = self.request() if self.live.isChecked() else None
+        if req is not None and task == req.task:
+            self.ctl.retrain(req)
 
     # -- suggestions and evaluation --------------------------------------------------------------------------
     def _on_suggest_clicked(self) -> None:
-        if (args := self._args()) is not None:
-            self._start("Suggest", lambda: _suggest(*args), self._on_suggested)
+        if (req := self.request()) is not None:
+            self.ctl.suggest(req, self._on_suggested)
 
     def _on_suggested(self, rows: list[tuple[int, str]]) -> None:
         self.suggestions.clear()
         for image_id, text in rows:
             item = QListWidgetItem(text)
-            item.setData(256, image_id)  # Qt.UserRole
+            item.setData(ID_ROLE, image_id)
+            item.setToolTip(text)
             self.suggestions.addItem(item)
 
     def _on_suggestion_activated(self, item: QListWidgetItem) -> None:
-        image_id = int(item.data(256))
-        self._ctx.selection.set([image_id], source=self, current=image_id)
+        image_id = int(item.data(ID_ROLE))
+        self.session.selection.set([image_id], source=self, current=image_id)
 
     def _on_eval_clicked(self) -> None:
-        if (args := self._args()) is not None:
-            self._start("Evaluate", lambda: _evaluate(*args), self._on_evaluated)
+        if (req := self.request()) is not None:
+            self.ctl.evaluate(req, self._on_evaluated)
 
     def _on_evaluated(self, ev: Any) -> None:
-        self.status.setText(f"{ev.model}: accuracy {ev.accuracy:.1%} · balanced {ev.balanced_accuracy:.1%} · "
-                            f"macro F1 {ev.macro_f1:.3f} ({ev.n} images)")  # fmt: skip
-        self.confusion.setColumnCount(len(ev.classes))
-        self.confusion.setHorizontalHeaderLabels(ev.classes)
+        n = len(ev.classes)
+        self.confusion.setColumnCount(n)
+        self.confusion.setHorizontalHeaderLabels([str(k + 1) for k in range(n)])
         _fill(self.confusion, [[str(v) for v in row] for row in ev.confusion])
-        self.confusion.setVerticalHeaderLabels(ev.classes)
+        self.confusion.setVerticalHeaderLabels([f"{k + 1} {c}" for k, c in enumerate(ev.classes)])
+        for k, c in enumerate(ev.classes):
+            self.confusion.horizontalHeaderItem(k).setToolTip(c)
+            self.confusion.verticalHeaderItem(k).setToolTip(c)
+        self.confusion.verticalHeader().setMaximumWidth(150)
+        self.confusion.resizeColumnsToContents()
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
     table.setRowCount(len(rows))
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
-            table.setItem(r, c, QTableWidgetItem(value))
-
-
-# -- jobs (run on the model pool's thread, each with its own Project) ---------------------------------------------
-def _view(project: Project, task: str, grouped: bool) -> Any:
-    from micview.ml.classify import task_view
-
-    return task_view(project, task, grouped=grouped)
-
-
-def _embed_missing(project: Project, model_id: str) -> Task[None]:
-    from micview.ml.embedding import embed_project, todo_rows
-    from micview.ml.features import load_feature_embedder
-
-    if todo_rows(project, model_id)[0]:
-        yield from embed_project(project, model_id, embedder=load_feature_embedder(model_id))
-
-
-def _classify(path: Path, task: str, model_id: str, grouped: bool) -> Task[Any]:
-    from micview.ml.classify import classify
-
-    with Project.open(path) as project:
-        yield from _embed_missing(project, model_id)
-        return (yield from classify(project, _view(project, task, grouped), model_id))
-
-
-def _retrain(path: Path, task: str, model_id: str, grouped: bool, live: Any) -> Task[Any]:
-    from micview.ml.classify import LiveClassifier, load_vectors
-
-    yield Progress(0, 0, "Retraining")
-    with Project.open(path) as project:
-        view = _view(project, task, grouped)
-        if live is None:
-            ids, X = load_vectors(project, model_id)
-            live = LiveClassifier(ids, X, view.classes(project))
-        proba = live.update(view.labels(project))
-    return live, (None if proba is None else (live.image_ids, proba, list(live.classes)))
-
-
-def _suggest(path: Path, task: str, model_id: str, grouped: bool) -> Task[list[tuple[int, str]]]:
-    from micview.ml.classify import suggest_for_task
-
-    yield Progress(0, 0, "Finding images to label")
-    with Project.open(path) as project:
-        found = suggest_for_task(project, _view(project, task, grouped), model_id, n=20)
-        names = {s.image_id: project.images.get(s.image_id).name for s in found}
-    return [(s.image_id, f"{names[s.image_id]}  {s.predicted or ''} {s.score or 0:.2f}") for s in found]
-
-
-def _evaluate(path: Path, task: str, model_id: str, grouped: bool) -> Task[Any]:
-    from micview.ml.classify import evaluate_task
-
-    yield Progress(0, 0, "Cross-validating")
-    with Project.open(path) as project:
-        view = _view(project, task, grouped)
-        return evaluate_task(project, view, view.source, model_id=model_id, mode="cv")
+            item = QTableWidgetItem(value)
+            item.setToolTip(value)
+            table.setItem(r, c, item)
 
 
 def register() -> None:

@@ -1,14 +1,14 @@
-"""Keyboard scoring of wells (undoable) and auto-scoring a plate with MARCO through the window's job system.
+"""Keyboard scoring of wells and auto-scoring a plate with MARCO: what to score and the job bodies.
 
 A key scores *every drop of the current well at its latest time point* (one keystroke per well: that is how
 plates are scored by eye, and the model scores each image; a drop that differs is scored in the browser).
-The change goes on the window's one undo stack as the labelling command, so Ctrl+Z undoes plate scores and
-browser labels alike, in order; undoing also brings the grid back to that well.
+The change goes on the session's one undo stack (:class:`~micview.gui.controllers.plates.ScoreWell`), so
+Ctrl+Z undoes plate scores and browser labels alike, in order; undoing also brings the grid back to that well.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,6 @@ from micview.core.errors import MicviewError
 from micview.core.plate_export import TASK
 from micview.core.store import Project
 from micview.core.tasks import Progress
-from micview.gui.labelling import LabelController, SetLabels
 
 if TYPE_CHECKING:
     from micview.gui.plates.model import WellState
@@ -25,21 +24,6 @@ MARCO_MISSING = (
     "MARCO is not installed on this computer. Add it once with `micview models add marco` "
     "(it converts the published MARCO model; see the README), then score the plate again."
 )
-
-
-class ScoreWell(SetLabels):
-    """Score (or clear, ``label`` None) the drops of ``well``; undo also calls ``go_to(well)``."""
-
-    def __init__(
-        self, ctl: LabelController, well: str, ids: list[int], label: str | None, go_to: Callable[[str], None]
-    ) -> None:
-        super().__init__(ctl, TASK, ids, label)
-        self.well, self.go_to = well, go_to
-        self.setText(f"score well {well} “{label}”" if label else f"clear the score of well {well}")
-
-    def undo(self) -> None:
-        super().undo()
-        self.go_to(self.well)
 
 
 def scoring_ids(state: WellState) -> list[int]:

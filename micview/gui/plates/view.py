@@ -1,9 +1,11 @@
 """The Plates tab: plate and naming-pattern choice, the well grid, a well's drops over time, the review queue,
 keyboard scoring, MARCO auto-scoring and per-plate exports.
 
-``context`` is the main window (``project``, ``jobs``, ``labels``, ``open_viewer``, ``show_error``). The tab
-re-reads the plate when shown after a change (a new project, an import, a score); while hidden it only marks
-itself stale, so labelling in the browser costs nothing here.
+It receives the :class:`~micview.gui.session.Session` and acts through the
+:class:`~micview.gui.controllers.plates.PlatesController` (scores, jobs, exports) and the
+:class:`~micview.gui.controllers.viewer.ViewerController`. The tab re-reads the plate when shown after a change
+(a new project, an import, a score); while hidden it only marks itself stale, so labelling in the browser
+costs nothing here.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap, QShowEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -27,14 +28,17 @@ from PySide6.QtWidgets import (
 )  # fmt: skip
 
 from micview.core.errors import MicviewError
-from micview.core.plate_export import TASK, export_plate_csv
-from micview.core.plate_map import export_plate_png
+from micview.core.plate_export import TASK
 from micview.core.plates import PATTERN_META, PRESETS, Plate, index_plates, project_plates
+from micview.gui.controllers.plates import PlatesController
+from micview.gui.controllers.viewer import ViewerController
 from micview.gui.plates import scoring
 from micview.gui.plates.drops import DropStrip
 from micview.gui.plates.grid import PlateGrid
 from micview.gui.plates.model import WellState, task_classes, well_states
 from micview.gui.plates.review import ReviewPanel
+from micview.gui.session import Session
+from micview.gui.widgets import compact_combo
 from micview.gui.workers import Job
 
 
@@ -46,9 +50,11 @@ def best_preset(project: Any) -> str:
 
 
 class PlateView(QWidget):
-    def __init__(self, context: Any) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.ctx = context
+        self.session = session
+        self.ctl = PlatesController(session)
+        self.viewer = ViewerController(session)
         self.plates: dict[str, Plate] = {}
         self.states: dict[str, WellState] = {}
         self.classes: list[str] = []
@@ -59,14 +65,13 @@ class PlateView(QWidget):
         self.score_factory = scoring.score_plate_task  # tests swap in a fake task; the job system is the same
         self.recalibrate_model = "marco"  # whose features "Learn my scores" trains on
         self._stale = True
-        self._thumbs: dict[int, QPixmap | None] = {}
         self._build()
         self._connect()
 
     # -- construction -----------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.plate_combo = QComboBox(minimumContentsLength=12)
-        self.pattern_combo = QComboBox(minimumContentsLength=10, editable=True)
+        self.plate_combo = compact_combo(10)
+        self.pattern_combo = compact_combo(9, editable=True)
         self.pattern_combo.addItems(list(PRESETS))
         self.pattern_combo.setCurrentText("generic")
         self.pattern_combo.setToolTip("How wells are read from file names: a preset, or your own regular expression")
@@ -84,14 +89,18 @@ class PlateView(QWidget):
         self.keys_hint = QLabel()
         self.keys_hint.setStyleSheet("color: #c9cdd2; padding-left: 8px;")
         self.keys_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(6, 4, 6, 2)
+        bar = QHBoxLayout()  # what to look at and how to score it
+        bar.setContentsMargins(6, 4, 6, 0)
         for w in (QLabel("Plate"), self.plate_combo, QLabel("Names"), self.pattern_combo, self.scoring_button):
             bar.addWidget(w)
         bar.addWidget(self.keys_hint, 1)
-        for w in (self.progress, self.cancel_button, self.marco_button, self.learn_button, self.csv_button,
-                  self.png_button):  # fmt: skip
-            bar.addWidget(w)
+        jobs = QHBoxLayout()  # what runs on it and what comes out of it
+        jobs.setContentsMargins(6, 0, 6, 2)
+        for w in (self.marco_button, self.learn_button, self.progress, self.cancel_button):
+            jobs.addWidget(w)
+        jobs.addStretch(1)
+        for w in (self.csv_button, self.png_button):
+            jobs.addWidget(w)
         self.progress.hide()
         self.cancel_button.hide()
         self.grid = PlateGrid()
@@ -110,6 +119,7 @@ class PlateView(QWidget):
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.addLayout(bar)
+        col.addLayout(jobs)
         col.addWidget(split, 1)
         col.addWidget(self.summary)
 
@@ -128,16 +138,17 @@ class PlateView(QWidget):
         self.grid.score_key.connect(lambda k: self.score_current(k - 1))
         self.grid.clear_key.connect(lambda: self.score_current(None))
         self.grid.move.connect(lambda step: self.go_to(scoring.next_well(self.review.wells, self.current, step)))
-        self.drops.opened.connect(self.ctx.open_viewer)
+        self.drops.opened.connect(self.viewer.open)
         self.review.well_chosen.connect(self.go_to)
         self.review.queue_changed.connect(self._on_queue_changed)
-        self.ctx.labels.labels_changed.connect(self._on_labels_changed)
+        self.session.labels_changed.connect(self._on_labels_changed)
+        self.session.project_changed.connect(lambda _p: self.mark_stale())
+        self.session.catalog.changed.connect(self.mark_stale)
 
     # -- loading ------------------------------------------------------------------------------------------------
     def mark_stale(self) -> None:
         """The project or its images changed: re-read when next shown (now, if shown)."""
         self._stale = True
-        self._thumbs.clear()
         if self.isVisible():
             self.reload()
 
@@ -152,7 +163,7 @@ class PlateView(QWidget):
     def reload(self) -> None:
         """Re-index the project's plates with the chosen pattern and show the chosen plate."""
         self._stale = False
-        project = self.ctx.project
+        project = self.session.project
         if project is None:
             self.plates = {}
         else:
@@ -160,7 +171,7 @@ class PlateView(QWidget):
             try:
                 self.plates = project_plates(project, self.pattern()).plates
             except MicviewError as exc:
-                self.ctx.show_error("Cannot read plates", str(exc))
+                self.session.errors.report("Cannot read plates", str(exc))
                 self.plates = {}
         keep = self.plate_combo.currentText()
         self.plate_combo.blockSignals(True)
@@ -190,7 +201,7 @@ class PlateView(QWidget):
         self.go_to(self.review.wells[0] if self.review.wells else None)
 
     def _refresh(self, *, rebuild: bool = False) -> None:
-        plate, project = self.plate, self.ctx.project
+        plate, project = self.plate, self.session.project
         self.states = well_states(project, plate) if plate and project else {}
         self.classes = task_classes(project) if project else []
         self.grid.set_plate(plate.layout if plate else 96, self.states, self.classes)
@@ -250,54 +261,47 @@ class PlateView(QWidget):
             return False
         self.keystrokes += 1
         label = self.classes[k] if k is not None else None
-        cmd = scoring.ScoreWell(self.ctx.labels, state.well, scoring.scoring_ids(state), label, self.go_to)
-        self.ctx.labels.undo_stack.push(cmd)
+        self.ctl.score_well(state.well, scoring.scoring_ids(state), label, self.go_to)
         self.go_to(scoring.next_well(self.review.wells, state.well))
         return True
 
     def _open_well(self, well: str) -> None:
         state = self.states.get(well)
         if state is not None and state.latest:
-            self.ctx.open_viewer(state.latest[0].drop.image_id)
+            self.viewer.open(state.latest[0].drop.image_id)
 
     def _thumbnail(self, image_id: int) -> QPixmap | None:
-        if image_id not in self._thumbs:
-            thumb = self.ctx.project.images.thumbnail(image_id) if self.ctx.project else None
-            pixmap = QPixmap()
-            self._thumbs[image_id] = pixmap if thumb is not None and pixmap.loadFromData(thumb.data) else None
-        return self._thumbs[image_id]
+        return self.session.thumbnails.get(image_id)
 
     # -- MARCO and exports ----------------------------------------------------------------------------------------
     def score_with_marco(self) -> Job | None:
         """Start auto-scoring the plate on the model pool; a clear message when MARCO is not installed."""
-        plate, project = self.plate, self.ctx.project
+        plate, project = self.plate, self.session.project
         if plate is None or project is None or (self.job is not None and not self.job.done):
             return None
         if self.score_factory is scoring.score_plate_task and not scoring.marco_available():
-            self.ctx.show_error("MARCO is not installed", scoring.MARCO_MISSING)
+            self.session.errors.report("MARCO is not installed", scoring.MARCO_MISSING)
             return None
-        path, name, pattern, factory = project.path, plate.name, self.pattern(), self.score_factory
-        job = self._start_job(f"Score plate {name} with MARCO", lambda: factory(path, name, pattern))
-        job.returned.connect(self._on_scored)
-        return job
+        job = self.ctl.score_with_marco(plate.name, self.pattern(), self.score_factory, self._on_scored)
+        return self._watch(job)
 
     def learn_scores(self) -> Job | None:
         """Few-shot recalibration on the user's scores (the classify machinery on MARCO features)."""
-        project = self.ctx.project
+        project = self.session.project
         if project is None or (self.job is not None and not self.job.done):
             return None
         if self.recalibrate_model == "marco" and not scoring.marco_available():
-            self.ctx.show_error("MARCO is not installed", scoring.MARCO_MISSING)
+            self.session.errors.report("MARCO is not installed", scoring.MARCO_MISSING)
             return None
-        path, model = project.path, self.recalibrate_model
-        job = self._start_job("Learn my plate scores", lambda: scoring.recalibrate_task(path, model))
-        job.returned.connect(lambda result: setattr(self, "_job_message", scoring.recalibrate_text(result)))
-        return job
+        return self._watch(self.ctl.learn_scores(self.recalibrate_model, self._on_learnt))
 
-    def _start_job(self, title: str, factory: Any) -> Job:
-        self.job = self.ctx.jobs.start(title, factory, pool="model")
+    def _on_learnt(self, result: Any) -> None:
+        self._job_message = scoring.recalibrate_text(result)
+
+    def _watch(self, job: Job) -> Job:
+        """Show the job's progress and Cancel here while it runs."""
+        self.job = job
         self.job.yielded.connect(self._on_progress)
-        self.job.errored.connect(lambda msg, details: self.ctx.show_error(f"{title} failed", msg, details))
         self.job.finished.connect(self._on_job_finished)
         self.progress.setRange(0, 0)
         for w in (self.progress, self.cancel_button):
@@ -331,10 +335,10 @@ class PlateView(QWidget):
         self._job_message = ""
 
     def export_csv(self, path: str | Path) -> int:
-        return export_plate_csv(self.ctx.project, self.plate_combo.currentText(), path, pattern=self.pattern())
+        return self.ctl.export_csv(self.plate_combo.currentText(), path, self.pattern())
 
     def export_png(self, path: str | Path) -> Path:
-        return export_plate_png(self.ctx.project, self.plate_combo.currentText(), path, pattern=self.pattern())
+        return self.ctl.export_png(self.plate_combo.currentText(), path, self.pattern())
 
     def _ask_csv(self) -> None:
         self._ask("CSV files (*.csv)", ".csv", self.export_csv)
@@ -350,6 +354,6 @@ class PlateView(QWidget):
         try:
             write(path)
         except (MicviewError, OSError) as exc:
-            self.ctx.show_error("Export failed", str(exc))
+            self.session.errors.report("Export failed", str(exc))
             return
         self.summary.setText(f"Wrote {path}")

@@ -1,0 +1,192 @@
+"""Opening, creating and closing projects; adding folders and files; recent projects; the sample.
+
+Errors a user can cause (a missing file, a project from a newer micview, a folder that vanished) are
+reported to the session's error log, never raised to the caller.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from micview.core.errors import MicviewError
+from micview.core.store import PROJECT_SUFFIX, Project
+from micview.gui import background
+from micview.gui.session import Session
+from micview.gui.workers import Job
+
+
+def import_text(summary: Any) -> str:
+    """One line about an import: what was added, and what could not be read."""
+    parts = [f"Imported {summary.added:,} new image{'s' * (summary.added != 1)}"]
+    if summary.updated:
+        parts.append(f"{summary.updated:,} updated")
+    if summary.errors:
+        parts.append(f"{len(summary.errors):,} could not be read")
+    if summary.missing:
+        parts.append(f"{len(summary.missing):,} no longer found")
+    return ", ".join(parts) + "."
+
+
+class ProjectController:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- open, create, close --------------------------------------------------------------------------------
+    def open(self, path: str | Path) -> bool:
+        """Open ``path`` in this window; errors are reported, never raised."""
+        try:
+            project = Project.open(path)
+        except MicviewError as exc:
+            self.session.errors.report("Cannot open the project", str(exc))
+            return False
+        self._use(project)
+        return True
+
+    def create(self, path: Path) -> bool:
+        try:
+            project = Project.create(path)
+        except (MicviewError, OSError) as exc:
+            self.session.errors.report("Cannot create the project", str(exc))
+            return False
+        self._use(project)
+        return True
+
+    def _use(self, project: Project) -> None:
+        self.session.settings.add_recent(project.path)
+        self.session.set_project(project)
+        from micview.gui.controllers.labelling import LabellingController
+        from micview.gui.controllers.maps import MapController
+
+        tasks = project.labels.task_names()
+        LabellingController(self.session).set_task(tasks[0] if tasks else "")
+        MapController(self.session).refresh()
+
+    def close(self) -> None:
+        if self.session.project is not None:
+            self.session.set_project(None)
+
+    def new_from_folder(self, folder: Path, project_path: Path | None = None) -> Job | None:
+        """Create (or reopen) ``folder/<name>.micview`` and import the folder into it in the background."""
+        path = project_path or folder / f"{folder.name or 'images'}{PROJECT_SUFFIX}"
+        ok = self.open(path) if path.exists() else self.create(path)
+        return self.add_folder(folder) if ok else None
+
+    # -- adding images ----------------------------------------------------------------------------------------
+    def add_folder(self, folder: Path) -> Job | None:
+        project = self.session.project
+        if project is None:
+            return None
+        path = project.path
+        return self.session.jobs.start(
+            f"Import {folder.name or folder}", lambda: background.import_folder(path, folder),
+            on_result=self._on_import_done, on_error=self._on_import_failed, on_cancel=self._on_import_cancelled,
+        )  # fmt: skip
+
+    def add_files(self, files: list[Path]) -> Job | None:
+        project = self.session.project
+        if project is None or not files:
+            return None
+        path = project.path
+        title = f"Import {files[0].name}" + (f" and {len(files) - 1} more" if len(files) > 1 else "")
+        return self.session.jobs.start(
+            title, lambda: background.import_files(path, files),
+            on_result=self._on_import_done, on_error=self._on_import_failed, on_cancel=self._on_import_cancelled,
+        )  # fmt: skip
+
+    def add_paths(self, paths: list[Path]) -> list[Job]:
+        """What a drop on the window does: a project opens, a CSV's labels are read, folders and images are added."""
+        projects = [p for p in paths if p.suffix.lower() == PROJECT_SUFFIX]
+        if projects:
+            self.open(projects[0])
+            return []
+        if self.session.project is None:
+            self.session.errors.report("No project is open", "Open or create a project first, then drop images on it.")
+            return []
+        from micview.core.importer import supported_extensions
+        from micview.gui.controllers.label_files import LabelFilesController
+
+        csvs = LabelFilesController(self.session)
+        jobs: list[Job | None] = [csvs.import_labels(p) for p in paths if p.suffix.lower() == ".csv"]
+        jobs += [self.add_folder(p) for p in paths if p.is_dir()]
+        files = [p for p in paths if p.is_file() and p.suffix.lower() in supported_extensions()]
+        jobs.append(self.add_files(files))
+        unknown = [
+            p.name for p in paths if not p.is_dir() and p.suffix.lower() not in {*supported_extensions(), ".csv"}
+        ]
+        if unknown:
+            self.session.errors.report(
+                "Not added", f"{', '.join(unknown[:5])}{' …' if len(unknown) > 5 else ''}: not an image format "
+                "micview reads (nor a folder, a .csv of labels or a project).", popup=False,
+            )  # fmt: skip
+        return [j for j in jobs if j is not None]
+
+    def _on_import_done(self, summary: Any) -> None:
+        if self.session.project is None:
+            return
+        self.session.catalog.reload(self.session.project)
+        self.session.import_finished.emit(summary)
+        actions: list[tuple[str, str]] = []
+        if summary.errors:
+            actions.append(("Show the files that could not be read", "import_errors"))
+        from micview.gui.controllers.maps import MapController
+
+        maps = MapController(self.session)
+        if summary.added or summary.updated:
+            if self.session.settings.embed_after_import:
+                maps.embed()
+            elif maps.missing_embeddings():
+                actions.append(("Compute embeddings", "embed"))
+        maps.refresh()
+        self.session.notify(import_text(summary), tuple(actions))
+
+    def _on_import_failed(self, message: str, details: str) -> None:
+        self.session.errors.report("Import failed", message, details)
+        self._on_import_cancelled()
+
+    def _on_import_cancelled(self) -> None:
+        if self.session.project is not None:
+            self.session.catalog.reload(self.session.project)
+
+    def import_errors(self) -> list[tuple[str, str]]:
+        """(file, reason) for every file of the project that could not be read, by path."""
+        project = self.session.project
+        if project is None:
+            return []
+        return sorted((r.path, r.error or "unknown reason") for r in project.images.all(status="error"))
+
+    # -- the sample -----------------------------------------------------------------------------------------------
+    def open_sample(self, folder: Path | None = None) -> Job | None:
+        """Generate the sample images (once) into a user folder, and open them as a pre-labelled project."""
+        from PySide6.QtCore import QStandardPaths
+
+        from micview.gui.sample_data import write_sample
+
+        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        folder = folder or Path(base) / "sample"
+        if not (folder / "LICENCE.txt").exists():
+            write_sample(folder)
+        path = folder / "sample.micview"
+        fresh = not path.exists()
+        job = self.new_from_folder(folder, path)
+        if job is not None and fresh:
+            job.returned.connect(lambda _s: self._label_sample(folder))
+        return job
+
+    def _label_sample(self, folder: Path) -> None:
+        """Label two images in three so the sample has both labelled and unlabelled images to explore."""
+        from micview.gui.controllers.labelling import LabellingController
+        from micview.gui.controllers.maps import MapController
+        from micview.gui.sample_data import KINDS, sample_labels
+
+        project = self.session.project
+        if project is None:
+            return
+        truth = sample_labels(folder)
+        LabellingController(self.session).define("structure", list(KINDS))
+        rows = self.session.catalog.rows
+        project.labels.set_many(
+            "structure", {r.id: truth[r.name] for k, r in enumerate(rows) if k % 3 and r.name in truth}
+        )
+        self.session.labels_changed.emit("structure")
+        MapController(self.session).embed()

@@ -1,0 +1,152 @@
+"""What the window is about, in one typed, observable object: the :class:`Session`.
+
+Why (architecture.md; napari's ViewerModel, glue's Hub): views — the thumbnail grid, the map, the viewer, the
+side-panel tabs, the plate view — never call each other. Each observes the parts of the Session it shows and
+acts through a small controller (:mod:`micview.gui.controllers`); controllers write to the project and to the
+Session, and the Session's signals tell every view. Adding a view never means wiring it to the others.
+
+API (other features — the Analysis tab, the Models dialog, read-only projects — build on this)
+----------------------------------------------------------------------------------------------
+``Session(settings)``, one per main window; every part lives on the GUI thread:
+
+* ``settings`` — :class:`~micview.gui.settings.Settings`, the app preferences.
+* ``project`` — the open :class:`~micview.core.store.Project` (this thread's connection) or ``None``;
+  ``project_changed(project_or_None)`` after :meth:`Session.set_project`. Jobs never use this connection:
+  they open their own with ``Project.open(session.project.path)`` on the worker thread.
+* ``catalog`` — :class:`~micview.gui.state.ImageCatalog`, the readable images (``rows``, ``row(id)``,
+  ``name(id)``); ``catalog.changed()`` after an import or re-scan.
+* ``selection`` — :class:`~micview.gui.selection.Selection` (ids + current); ``changed(source)``.
+* ``results`` — :class:`~micview.gui.selection.Results`, the latest search ranking; ``changed()``.
+* ``task`` — :class:`~micview.gui.state.ActiveTask` (name, classes) the number keys label; ``changed(name)``.
+* ``labels_changed(task)`` — labels or predictions of ``task`` were written (by a controller or a job).
+* ``tasks_changed()`` — a task was defined, redefined or imported.
+* ``fields_changed()`` — imported metadata columns changed (a label CSV's other columns).
+* ``shown`` — :class:`~micview.gui.state.ShownImages`, ids the browser shows in display order.
+* ``map`` — :class:`~micview.gui.state.MapState`, the embedding map (or why there is none).
+* ``model_id`` and ``model_changed(model_id)`` — the embedding model for maps and search.
+* ``classify`` — :class:`~micview.gui.state.ClassifyState`, the Classify tab's scores and status.
+* ``jobs`` — :class:`~micview.gui.workers.JobManager`: ``jobs.start(title, factory, pool=, on_result=,
+  on_error=, on_cancel=)``; results are delivered once and released.
+* ``thumbnails`` — :class:`~micview.gui.thumbnails.ThumbnailCache`: ``thumbnails.get(id)`` → QPixmap.
+* ``undo_stack`` — the one QUndoStack for labels (browser keys, plate scores, accepted predictions).
+* ``errors`` — :class:`~micview.gui.state.ErrorLog`: ``errors.report(title, message, details, popup=)``;
+  the window shows each ``reported(entry)``; ``errors.last``.
+* ``notify(text, actions)`` → ``noticed(Notice)``: a status-bar line that stays, with one-click actions
+  (``actions``: ``(("Show the files", "import_errors"), …)``, ids the window knows: see
+  :class:`~micview.gui.state.Notice`); ``status(text, msecs)`` → ``status_posted`` for a brief one.
+* ``viewer_requested(image_id)`` — ask the window to show an image in the viewer
+  (:meth:`ViewerController.open <micview.gui.controllers.viewer.ViewerController.open>`).
+* ``import_finished(summary)`` — an :class:`~micview.core.importer.ImportSummary` just arrived.
+
+Controllers (``micview.gui.controllers``) are built from the session and keep no state of their own, so a
+panel makes the ones it needs: ``ProjectController`` (open, create, close, add folders/files, import labels,
+export CSV, recent projects), ``MapController`` (embed, maps), ``SearchController``, ``ViewerController``,
+``LabellingController`` (tasks, keys, undoable label writes), ``ClassifyController``, ``PlatesController``.
+A panel is registered with ``side_panel.register_panel(name, factory)`` where ``factory(session) -> QWidget``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from micview.gui.selection import Results, Selection
+from micview.gui.settings import Settings
+from micview.gui.state import (
+    ActiveTask,
+    ClassifyState,
+    ErrorLog,
+    ImageCatalog,
+    MapState,
+    Notice,
+    ShownImages,
+)  # fmt: skip
+from micview.gui.thumbnails import ThumbnailCache
+from micview.gui.workers import JobManager
+
+if TYPE_CHECKING:
+    from micview.core.store import Project
+
+
+class Session(QObject):
+    """The open project and everything the window shows about it (see the module docstring)."""
+
+    project_changed = Signal(object)
+    labels_changed = Signal(str)
+    tasks_changed = Signal()
+    fields_changed = Signal()
+    model_changed = Signal(str)
+    noticed = Signal(object)
+    status_posted = Signal(str, int)
+    viewer_requested = Signal(int)
+    import_finished = Signal(object)
+
+    def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self._project: Project | None = None
+        self.catalog = ImageCatalog(self)
+        self.selection = Selection(self)
+        self.results = Results(self)
+        self.task = ActiveTask(self)
+        self.shown = ShownImages(self)
+        self.map = MapState(self)
+        self.classify = ClassifyState(self)
+        self.errors = ErrorLog(self)
+        self.jobs = JobManager(self)
+        self.thumbnails = ThumbnailCache(lambda: self._project)
+        self.undo_stack = QUndoStack(self)
+        self._model_id = self.settings.model_id
+
+    # -- the project ----------------------------------------------------------------------------------------
+    @property
+    def project(self) -> Project | None:
+        return self._project
+
+    def require_project(self) -> Project:
+        from micview.core.errors import MicviewError
+
+        if self._project is None:
+            raise MicviewError("No project is open.")
+        return self._project
+
+    def set_project(self, project: Project | None) -> None:
+        """Make ``project`` the open one (closing the previous one) and tell every view."""
+        old = self._project
+        if old is not None:
+            self.jobs.cancel_all()
+        self.selection.clear()
+        self.results.clear()
+        self.undo_stack.clear()
+        self.thumbnails.clear()
+        self.classify.update(scores=None, status="", busy="")
+        self.map.generation += 1  # maps still computing for the old project are dropped when they arrive
+        self.map.set_empty("")
+        self._project = project
+        self.catalog.reload(project)
+        self.task.set("", [])
+        if old is not None:
+            old.close()
+        self.project_changed.emit(project)
+
+    # -- the embedding model --------------------------------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def set_model_id(self, model_id: str) -> None:
+        if model_id and model_id != self._model_id:
+            self._model_id = model_id
+            self.settings.model_id = model_id
+            self.model_changed.emit(model_id)
+
+    # -- messages ---------------------------------------------------------------------------------------------
+    def notify(self, text: str, actions: tuple[tuple[str, str], ...] = ()) -> Notice:
+        notice = Notice(text, actions)
+        self.noticed.emit(notice)
+        return notice
+
+    def status(self, text: str, msecs: int = 10_000) -> None:
+        self.status_posted.emit(text, msecs)

@@ -1,0 +1,46 @@
+"""Decoded thumbnails for every view (grid, map hover card, Info tab, plate drops), in one LRU of QPixmaps.
+
+Thumbnails are JPEG BLOBs in the project; one is read and decoded only when a view first paints it, on the GUI
+thread (a few hundred microseconds each) — with the project's GUI-thread connection.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QPixmap
+
+if TYPE_CHECKING:
+    from micview.core.store import Project
+
+
+class ThumbnailCache:
+    """``get(image_id)`` → the thumbnail as a QPixmap, or ``None`` when the image has none."""
+
+    def __init__(self, project: Callable[[], Project | None], size: int = 2000) -> None:
+        self._project = project
+        self.size = size
+        self._cache: OrderedDict[int, QPixmap | None] = OrderedDict()
+
+    def get(self, image_id: int) -> QPixmap | None:
+        if image_id in self._cache:
+            self._cache.move_to_end(image_id)
+            return self._cache[image_id]
+        pixmap = self._decode(image_id)
+        self._cache[image_id] = pixmap
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        return pixmap
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def _decode(self, image_id: int) -> QPixmap | None:
+        project = self._project()
+        thumb = project.images.thumbnail(image_id) if project is not None else None
+        if thumb is None:
+            return None
+        pixmap = QPixmap()
+        return pixmap if pixmap.loadFromData(thumb.data) else None
