@@ -31,13 +31,13 @@ from typing import TypeVar
 
 from micview import __version__
 from micview.core.errors import (
-    DiskFullError,
     ProjectDamagedError,
     ProjectError,
     ProjectLockedError,
     ProjectVersionError,
     ReadOnlyProjectError,
 )
+from micview.core.store.failures import is_locked, translate, warn_damaged
 from micview.core.store.integrity import HealthReport, quick_health
 from micview.core.store.schema import APPLICATION_ID, MIGRATIONS, READABLE_FROM, SCHEMA_VERSION
 from micview.core.store.sqlite_files import connect_ro, connect_rw, has_wal, read_header, writable_reason
@@ -123,7 +123,7 @@ class Project:
         try:
             con = sqlite3.connect(path.absolute().as_uri() + "?mode=rwc", uri=True, isolation_level=None)
         except sqlite3.Error as exc:
-            raise _translate(exc, path, "creating the project") from exc
+            raise translate(exc, path, "creating the project") from exc
         project = cls(path, con, health=HealthReport(path, ok=True, complete=True))
         try:
             project._set_pragmas()
@@ -152,21 +152,20 @@ class Project:
                 f"{__version__} reads up to {SCHEMA_VERSION}). Update micview to open it; the file was not changed."
             )
         if read_only:
-            return cls._open_read_only(path, header.user_version, "it was opened read-only on purpose")
+            return cls._open_read_only(path, header.user_version, "it was opened read-only on purpose", asked=True)
         reason = writable_reason(path)
         if reason is not None:
             return cls._open_read_only(path, header.user_version, reason)
-        return cls._open_for_writing(path)
+        return cls._open_for_writing(path, header.user_version)
 
     @classmethod
-    def _open_read_only(cls, path: Path, version: int, reason: str) -> Project:
+    def _open_read_only(cls, path: Path, version: int, reason: str, *, asked: bool = False) -> Project:
         if version < READABLE_FROM:
             raise ProjectError(
                 f"{path} is in an older project format ({version}) and {reason}, so it cannot be upgraded here. "
                 f"Copy it to a writable folder (micview copy {path} DEST) and open the copy."
             )
-        on_purpose = reason.endswith("on purpose")
-        if on_purpose and writable_reason(path) is None:
+        if asked and writable_reason(path) is None:
             con = connect_rw(path, _BUSY_TIMEOUT_S)  # SQLite tidies up -wal/-shm when this one closes last
             con.execute("PRAGMA query_only=ON")
         else:  # no -wal in a read-only place means no writer can exist: immutable reads are exact, and leave no files
@@ -177,14 +176,14 @@ class Project:
             con.close()
             raise
         if health.damaged:
-            _warn_damaged(path, health)
+            warn_damaged(path, health)
             reason = _DAMAGED
-        elif not on_purpose:
+        elif not asked:
             log.warning("%s: opened read-only because %s; changes cannot be saved.", path, reason)
         return cls(path, con, read_only=reason, health=health)
 
     @classmethod
-    def _open_for_writing(cls, path: Path) -> Project:
+    def _open_for_writing(cls, path: Path, version: int) -> Project:
         # The check reads through its own read-only connection: a damaged file gets no write, not even a WAL switch.
         in_use = has_wal(path)
         checker = connect_ro(path, _BUSY_TIMEOUT_S, prefer_immutable=True)
@@ -197,14 +196,14 @@ class Project:
         finally:
             checker.close()
         if health.damaged:
-            _warn_damaged(path, health)
+            warn_damaged(path, health)
             return cls(
                 path, connect_ro(path, _BUSY_TIMEOUT_S, prefer_immutable=True), read_only=_DAMAGED, health=health
             )
         try:
             con = connect_rw(path, _BUSY_TIMEOUT_S)
         except sqlite3.OperationalError:  # writable by its mode bits, yet not here (e.g. a read-only share)
-            return cls._open_read_only(path, SCHEMA_VERSION, "the project file cannot be written here")
+            return cls._open_read_only(path, version, "the project file cannot be written here")
         project = cls(path, con, health=health)
         try:
             project._set_pragmas()
@@ -266,7 +265,7 @@ class Project:
             except sqlite3.Error as exc:
                 if self._con.in_transaction:
                     self._con.execute("ROLLBACK")
-                raise _translate(exc, self.path, f"upgrading the project to format {target}") from exc
+                raise translate(exc, self.path, f"upgrading the project to format {target}") from exc
 
     # -- life cycle --------------------------------------------------------------------------------------
     @property
@@ -320,7 +319,7 @@ class Project:
             try:
                 return run()
             except sqlite3.OperationalError as exc:
-                if not _is_locked(exc):
+                if not is_locked(exc):
                     raise
             rest = max(_BUSY_TIMEOUT_S - _BUSY_NOTICE_S, 0.0)
             log.warning(
@@ -331,7 +330,7 @@ class Project:
             try:
                 return run()
             except sqlite3.OperationalError as exc:
-                if not _is_locked(exc):
+                if not is_locked(exc):
                     raise
                 raise ProjectLockedError(
                     f"{self.path}: another micview (or another program) kept this project locked for writing for "
@@ -359,7 +358,7 @@ class Project:
             if self._con.in_transaction:
                 self._con.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                error = _translate(exc, self.path, "saving")
+                error = translate(exc, self.path, "saving")
                 if isinstance(error, ProjectDamagedError):
                     self.read_only_reason = _DAMAGED  # never write into it again in this session
                 raise error from exc
@@ -390,35 +389,3 @@ class Project:
         """Absolute path of a stored path."""
         p = Path(stored)
         return p if p.is_absolute() else self.root / p
-
-
-def _warn_damaged(path: Path, health: HealthReport) -> None:
-    log.warning(
-        "%s is damaged (%s). micview opened it read-only and will not write into it. Details: micview check %s. "
-        "Copy what is readable into a new project: micview salvage %s NEW.micview. Backups: micview backups %s.",
-        path, health.describe_damage(), path, path, path,
-    )  # fmt: skip
-
-
-def _is_locked(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def _translate(exc: sqlite3.Error, path: Path, doing: str) -> ProjectError:
-    text = str(exc).lower()
-    if "disk is full" in text or "disk i/o" in text:
-        return DiskFullError(
-            f"{path}: the disk is full while {doing}. The last batch was not saved; everything before it is safe. "
-            "Free some space and run the same command again."
-        )
-    if "malformed" in text or "not a database" in text:
-        return ProjectDamagedError(
-            f"{path} is damaged ({exc}) — found while {doing}; the last batch was not saved and micview writes "
-            f"nothing more into it. Details: micview check {path}; rescue: micview salvage {path} NEW.micview."
-        )
-    if "readonly" in text or "read-only" in text:
-        return ReadOnlyProjectError(f"{path}: the project file or its folder is read-only ({exc}).")
-    if _is_locked(exc):
-        return ProjectLockedError(f"{path}: another program is writing to this project; try again when it is done.")
-    return ProjectError(f"{path}: error while {doing}: {exc}")
