@@ -150,3 +150,10 @@ def test_non_utf8_and_uri_special_names_open(labelled: Path, tmp_path: Path, fol
     assert listing(weird.parent) == ["p.micview"]
     assert copy_project(weird, weird.with_name("c.micview")).is_file()
     assert check_project(weird).ok
+
+
+def test_a_new_project_in_a_read_only_folder_is_refused_plainly(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    with read_only_folder(folder), pytest.raises(ReadOnlyProjectError, match="is read-only; create the project"):
+        Project.create(folder / "p.micview")

@@ -156,10 +156,11 @@ def reading(path: Path) -> Iterator[sqlite3.Connection]:
         con.close()
 
 
-def _free_space_for(folder: Path, con: sqlite3.Connection) -> None:
+def _free_space_for(folder: Path, con: sqlite3.Connection, *, automatic: bool = False) -> None:
+    """Refuse before writing a copy that does not fit; a backup must also leave room for the work itself."""
     size = int(con.execute("PRAGMA page_count").fetchone()[0]) * int(con.execute("PRAGMA page_size").fetchone()[0])
     free = shutil.disk_usage(folder).free
-    if free < size + 50_000_000:
+    if free < size + (max(500_000_000, size // 5) if automatic else 10_000_000):
         raise DiskFullError(
             f"{folder}: not enough free space for a copy of the project ({size / 1e6:.0f} MB needed, "
             f"{free / 1e6:.0f} MB free). Free some space and try again."
@@ -218,12 +219,13 @@ def backup_project(
         target.parent.mkdir(exist_ok=True)
     except OSError as exc:
         raise ProjectError(f"{target.parent}: no backup can be made there ({exc.strerror or exc}).") from exc
+    automatic = reason != "manual"
     if isinstance(project, str | Path):
         with reading(path) as con:
-            _free_space_for(target.parent, con)
+            _free_space_for(target.parent, con, automatic=automatic)
             snapshot_copy(con, target)
     else:
-        _free_space_for(target.parent, project.con)
+        _free_space_for(target.parent, project.con, automatic=automatic)
         snapshot_copy(project.con, target)
     _prune(path, keep)
     return target

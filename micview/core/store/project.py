@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -120,6 +121,8 @@ class Project:
             path.unlink()
         if not path.parent.is_dir():
             raise ProjectError(f"{path.parent} is not a folder.")
+        if not os.access(path.parent, os.W_OK):
+            raise ReadOnlyProjectError(f"{path.parent} is read-only; create the project in a folder you can write to.")
         try:
             con = sqlite3.connect(path.absolute().as_uri() + "?mode=rwc", uri=True, isolation_level=None)
         except sqlite3.Error as exc:
