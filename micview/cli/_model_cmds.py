@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from micview.cli._args import UsageError, check_task, positive_int
 from micview.cli._progress import run_with_bar
@@ -38,6 +39,9 @@ def _register_embed(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--precision", choices=["float32", "bfloat16", "float16"], help="default: fastest safe one")
     p.add_argument("--batch-size", type=positive_int, help="images per batch (default 32 on CPU, 64 on GPU)")
     p.add_argument("--workers", type=positive_int, help="decoding threads (default: cores, 2 to 6)")
+    p.add_argument(
+        "--dask", metavar="ADDRESS|local:N", help="run on a Dask cluster: a scheduler address or local:N (docs/dask.md)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_embed)
 
@@ -101,10 +105,13 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
     device = None if args.device == "auto" else args.device
     with Project.open(args.project) as project:
-        task = embed_project(
-            project, args.model, device, args.batch_size, precision=args.precision, workers=args.workers
-        )
-        s = run_with_bar(task, quiet=args.quiet)
+        if args.dask:
+            s = _embed_on_dask(project, args, device)
+        else:
+            task = embed_project(
+                project, args.model, device, args.batch_size, precision=args.precision, workers=args.workers
+            )
+            s = run_with_bar(task, quiet=args.quiet)
     where = f" on {s.device} ({s.precision}, batch {s.batch_size})" if s.device else ""
     rate = f" in {s.seconds:.1f} s, {s.images_per_s:.1f} images/s" if s.embedded else ""
     print(
@@ -114,6 +121,17 @@ def cmd_embed(args: argparse.Namespace) -> int:
     for path, reason in s.failed[:20]:
         print(f"  not embedded: {path}: {reason}")
     return 0
+
+
+def _embed_on_dask(project: Project, args: argparse.Namespace, device: str | None) -> Any:
+    from micview.ml.distributed import open_client
+    from micview.ml.distributed.embed import embed_project_dask
+
+    with open_client(args.dask) as client:
+        task = embed_project_dask(
+            project, client, args.model, device=device, precision=args.precision, batch_size=args.batch_size or 32
+        )
+        return run_with_bar(task, quiet=args.quiet)
 
 
 def _allowed(project: Project, args: argparse.Namespace) -> set[int] | None:
