@@ -84,8 +84,8 @@ def test_cli_embed_search_similar_models(
     assert len(capsys.readouterr().out.strip().splitlines()) == 3
     assert main(["similar", path, "pattern_00.png", "--model", "tiny-oc", "-k", "2"]) == 0
     assert "copy_of_00.png" in capsys.readouterr().out.splitlines()[0]
-    assert main(["similar", path, "pattern_00.png", "--model", "tiny-oc", "--folder", "nowhere"]) == 0
-    assert "No images match" in capsys.readouterr().out
+    assert main(["similar", path, "pattern_00.png", "--model", "tiny-oc", "--folder", "nowhere"]) == 1
+    assert "under the folder 'nowhere'" in capsys.readouterr().err  # a typo is told, not "No images match"
     assert main(["search", path, "dendrites"]) == 1
     assert "effnet-lite0 is image-only" in capsys.readouterr().err
     assert main(["models", "list"]) == 0
