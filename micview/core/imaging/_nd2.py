@@ -31,14 +31,14 @@ def _source(f: Any) -> Source:
     attrs = f.attributes
     rgb = bool(f.is_rgb)
     channels = 1 if rgb else int(f.sizes.get("C", 1))
-    sequence = int(np.prod([n for k, n in f.sizes.items() if k not in ("C", "Y", "X", "S")], dtype=np.int64))
+    sequence = int(attrs.sequenceCount)  # frames actually acquired (an aborted time lapse has fewer than planned)
 
     def read(frame: int, max_size: int | None) -> np.ndarray:
         arr = np.asarray(f.read_frame(frame // channels))
         return arr[frame % channels] if channels > 1 else arr
 
     voxel = f.voxel_size()
-    x, y = length_to_nm(voxel.x, "um"), length_to_nm(voxel.y, "um")
+    x, y = (length_to_nm(voxel.x, "um"), length_to_nm(voxel.y, "um")) if _calibrated(f) else (None, None)
     text = dict(f.text_info or {})
     instrument = InstrumentMetadata(
         pixel_size_nm=x,
@@ -49,3 +49,11 @@ def _source(f: Any) -> Source:
     raw = {"sizes": dict(f.sizes), "voxel_size_um": list(voxel), "text_info": text}
     return Source("ND2", int(attrs.widthPx), int(attrs.heightPx), sequence * channels, 3 if rgb else 1,
                   np.dtype(f.dtype), instrument, jsonable(raw), read)  # fmt: skip
+
+
+def _calibrated(f: Any) -> bool:
+    """nd2 reports 1 µm per pixel for an uncalibrated file; its metadata says whether X was calibrated."""
+    try:
+        return bool(f.metadata.channels[0].volume.axesCalibrated[0])
+    except (AttributeError, IndexError, TypeError):
+        return False
