@@ -1,10 +1,14 @@
-"""Screenshots of each state of the window at 1600×1000 (offscreen), for the README and for review.
+"""Screenshots of the window's states at exactly the given size (offscreen), from real data when given.
 
-    python scripts/screenshots.py [OUT_DIR]     # default: screenshots/ (git-ignored)
-    python scripts/screenshots.py out --umap    # the map as UMAP (first run compiles numba: ~1 min)
+    python scripts/screenshots.py OUT [--data DIR] [--size 1280x800] [--readme] [--umap]
 
-Uses the generated sample (micview.gui.sample_data) in a temporary folder, with the real default model.
-Also writes resources/screenshot-main.png (the linked selection state) for the README.
+With ``--data DIR`` (a folder holding ``miclib/`` — images + manifest.csv with technique and category —
+``formats/`` and ``crystals/``): the browser with the real labels, the map coloured by the 20-class technique
+task, a selection, a filter, search results, the viewer on a calibrated 16-bit TIFF and on a DM3, Classify after
+a run and an evaluation, VQA, Analysis, plates, jobs running and the files that could not be imported. Without
+it: the same states where they make sense, on the generated sample. Every project, setting and cache lives in a
+temporary folder: no file of the checkout (nor of DIR) changes; ``--readme`` also writes
+resources/screenshot-main.png. Exits 1 when a picture does not have the requested size.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def pump(app, until, timeout: float = 300.0) -> None:
+def pump(app, until: Callable[[], bool], timeout: float = 300.0) -> None:
     """Run the event loop until ``until()`` is true (the script drives the app like a user would)."""
     end = time.monotonic() + timeout
     while not until():
@@ -30,20 +36,73 @@ def pump(app, until, timeout: float = 300.0) -> None:
         time.sleep(0.01)
 
 
-def settle(app, seconds: float = 0.3) -> None:
+def settle(app, seconds: float = 0.4) -> None:
     end = time.monotonic() + seconds
     pump(app, lambda: time.monotonic() > end)
 
 
+def wait_job(app, job, timeout: float = 900.0) -> None:
+    if job is None:
+        raise RuntimeError("the job did not start (see the window's last error)")
+    pump(app, lambda: job.done, timeout)
+    if job.state != "done":
+        raise RuntimeError(f"{job.title}: {job.state} {job.error}")
+
+
+class Shots:
+    """Saves grabs of the window (or a widget composed over it) and checks their size."""
+
+    def __init__(self, app, out: Path, size: tuple[int, int]) -> None:
+        self.app, self.out, self.size = app, out, size
+        self.wrong: list[str] = []
+        self.saved: list[Path] = []
+
+    def save(self, name: str, widget, over=None) -> Path:
+        """Grab ``widget``; ``over`` (a dialog) is painted centred on it, as the user sees it."""
+        settle(self.app)
+        pixmap = widget.grab()
+        if over is not None:
+            _paint_dialog(pixmap, over)
+        path = self.out / f"{name}.png"
+        pixmap.save(str(path))
+        got = (pixmap.width(), pixmap.height())
+        if got != self.size:
+            self.wrong.append(f"{path.name}: {got[0]}×{got[1]}")
+        self.saved.append(path)
+        print(f"{path}  {got[0]}×{got[1]}", flush=True)
+        return path
+
+
+def _paint_dialog(pixmap, dialog) -> None:
+    """Paint ``dialog`` centred on ``pixmap`` with a plain title bar (offscreen windows have no decorations)."""
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QColor, QPainter, QPen
+
+    top, bar = dialog.grab(), 28
+    x, y = (pixmap.width() - top.width()) // 2, (pixmap.height() - top.height() - bar) // 2
+    painter = QPainter(pixmap)
+    painter.fillRect(QRect(x, y, top.width(), bar), QColor("#2a2c31"))
+    painter.setPen(QColor("#e3e5e8"))
+    painter.drawText(QRect(x + 10, y, top.width() - 20, bar), Qt.AlignmentFlag.AlignVCenter, dialog.windowTitle())
+    painter.drawPixmap(x, y + bar, top)
+    painter.setPen(QPen(QColor("#55595f"), 1))
+    painter.drawRect(QRect(x, y, top.width() - 1, top.height() + bar - 1))
+    painter.end()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", nargs="?", default="screenshots")
-    parser.add_argument("--umap", action="store_true", help="show a UMAP map instead of PCA")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--data", type=Path, help="folder with miclib/, formats/ and crystals/ (real data)")
+    parser.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT (default 1280x800)")
+    parser.add_argument("--readme", action="store_true", help="also write resources/screenshot-main.png")
+    parser.add_argument("--umap", action="store_true", help="UMAP maps (first run compiles numba: ~1 min)")
     args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="micview-shots-"))
     os.environ["MICVIEW_CONFIG_DIR"] = str(tmp / "config")
+    os.environ["MICVIEW_CACHE_DIR"] = str(tmp / "cache")
 
     from micview.gui.app import create_app
     from micview.gui.settings import use_ini_folder
@@ -51,100 +110,35 @@ def main() -> int:
     use_ini_folder(tmp / "settings")
     app = create_app([])
     from micview.gui.main_window import MainWindow
-    from micview.gui.sample_data import write_sample
 
     w = MainWindow()
-    w.resize(1600, 1000)
-    w.settings.add_recent(tmp / "plate-A12" / "plate-A12.micview")
-    w.show_welcome()
-    w.show()
-    settle(app)
-    w.grab().save(str(out / "01-welcome.png"))
-
+    w.resize(*size)
     w.scatter.method_combo.setCurrentIndex(w.scatter.method_combo.findData("umap" if args.umap else "pca"))
-    write_sample(tmp / "sample", per_kind=16)
-    w.open_sample(tmp / "sample")
-    pump(app, lambda: len(w.scatter.ids) == 48 and not [j for j in w.jobs.running() if not j.quiet], 600)
-    if args.umap:
-        pump(app, lambda: getattr(w, "_shown_map_method", "") == "umap", 600)
-    w.jobs_dock.hide()
-    w.jobs_panel.clear_finished()
-    settle(app)
-    w.grab().save(str(out / "02-browser.png"))
+    shots = Shots(app, args.out, size)
+    w.settings.add_recent(tmp / "plate-A12" / "plate-A12.micview")
+    w.session.project_changed.emit(None)  # the welcome page re-reads the recent list
+    w.show()
+    shots.save("01-welcome", w)
+    from screenshot_states import RealStates, SampleStates
 
-    _selection_state(app, w, out)
-    _search_state(app, w, out)
-    _viewer_state(app, w, out)
-    _jobs_state(app, w, out)
+    states = (RealStates if args.data else SampleStates)(app, w, shots, tmp, args)
+    states.run()
+    if args.readme and states.readme_shot is not None:
+        _save_small(states.readme_shot, ROOT / "resources" / "screenshot-main.png")
     w.close()
+    if shots.wrong:
+        print("not at the requested size:", ", ".join(shots.wrong), file=sys.stderr)
+        return 1
     return 0
 
 
-def _selection_state(app, w, out: Path) -> None:
-    import numpy as np
-
-    w.scatter.color_combo.setCurrentText("Label: structure")
-    lamellae = [r.id for r in w.browser.model.rows if r.folder == "lamellae"]
-    xy = w.scatter.xy[np.isin(w.scatter.ids, lamellae)]
-    lo, hi = xy.min(axis=0), xy.max(axis=0)
-    pad = (hi - lo) * 0.1 + 1e-3
-    box = np.array([[lo[0] - pad[0], lo[1] - pad[1]], [hi[0] + pad[0], lo[1] - pad[1]],
-                    [hi[0] + pad[0], hi[1] + pad[1]], [lo[0] - pad[0], hi[1] + pad[1]]])  # fmt: skip
-    from PySide6.QtCore import Qt
-
-    w.scatter.vb.region_selected.emit(box, Qt.KeyboardModifier.NoModifier)
-    settle(app)
-    path = out / "03-scatter-selection.png"
-    w.grab().save(str(path))
-    _save_small(path, ROOT / "resources" / "screenshot-main.png")
-
-
 def _save_small(source: Path, target: Path) -> None:
-    """README copy: 1120 px wide, 128-colour palette (UI pixels quantize well), well under 300 KB."""
+    """README copy: 1120 px wide, 256-colour palette (UI pixels quantize well)."""
     from PIL import Image
 
     img = Image.open(source).convert("RGB")
     img = img.resize((1120, round(img.height * 1120 / img.width)), Image.Resampling.LANCZOS)
-    img.quantize(128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(target, optimize=True)
-
-
-def _search_state(app, w, out: Path) -> None:
-    query = next(r for r in w.browser.model.rows if r.folder == "particles")
-    w.selection.set([query.id])
-    w.search_similar()
-    pump(app, lambda: w.results.active)
-    settle(app)
-    w.grab().save(str(out / "04-search-results.png"))
-    w.results.clear()
-
-
-def _viewer_state(app, w, out: Path) -> None:
-    row = next(r for r in w.browser.model.rows if r.dtype == "uint16" and r.folder == "grains")
-    w.open_viewer(row.id)
-    w.viewer.resize(1600, 1000)
-    pump(app, lambda: w.viewer.image.size > 0)
-    w.viewer.metadata.expandAll()
-    settle(app)
-    w.viewer.grab().save(str(out / "05-viewer-16bit.png"))
-    w.viewer.close()
-
-
-def _jobs_state(app, w, out: Path) -> None:
-    from micview.core.tasks import Progress
-
-    def long_import():  # a stand-in for a long import: real progress, real cancel button
-        for i in range(10_000):
-            time.sleep(0.01)
-            yield Progress(i, 10_000, f"plate-B07/drop_{i:05d}.tif")
-
-    w.jobs_panel.clear_finished()
-    job = w.jobs.start("Import plate-B07", long_import)
-    pump(app, lambda: job.progress.done > 2_000 and job.progress.total > 0)
-    w.jobs_dock.show()
-    settle(app)
-    w.grab().save(str(out / "06-jobs-running.png"))
-    job.cancel()
-    pump(app, lambda: job.done)
+    img.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(target, optimize=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
+from micview.gui.widgets import ElidedLabel
 from micview.gui.workers import HISTORY, Job, JobManager, JobRecord
 
 _STATE_TEXT = {"done": "✓ done", "failed": "✕ failed", "cancelled": "cancelled"}
@@ -162,10 +163,8 @@ class JobsStatus(QWidget):
     def __init__(self, manager: JobManager, show_panel: QToolButton) -> None:
         super().__init__()
         self.manager = manager
-        self.label = QLabel()
-        self.label.setMinimumWidth(80)
-        self.label.setMaximumWidth(360)
-        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label = ElidedLabel()
+        self.label.setFixedWidth(280)
         self.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.bar = QProgressBar(maximumHeight=14, textVisible=False)
         self.bar.setFixedWidth(120)
@@ -188,8 +187,5 @@ class JobsStatus(QWidget):
             return
         job = running[-1]
         more = f" (+{len(running) - 1} more)" if len(running) > 1 else ""
-        text = f"{job.title}: {job.progress.message}{more}"
-        self.label.setToolTip(text)
-        width = max(60, self.label.width() - 4)
-        self.label.setText(self.label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, width))
+        self.label.setText(f"{job.title}: {job.progress.message}{more}")
         _set_progress(self.bar, job)

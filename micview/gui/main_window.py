@@ -237,12 +237,19 @@ class MainWindow(QMainWindow):
         self.drop_paths(paths)
 
     def drop_paths(self, paths: list[Path]) -> list[Job]:
-        """A folder dropped with no project open starts a project from it; otherwise everything is added."""
+        """A folder dropped with no project open starts a project from it; otherwise images and folders are
+        added, and a CSV asks which of its columns are labels."""
         folders = [p for p in paths if p.is_dir()]
         if self.project is None and folders and not any(p.suffix == ".micview" for p in paths):
             job = self.ctl.project.new_from_folder(folders[0])
             return [job] if job is not None else []
-        return self.ctl.project.add_paths(paths)
+        csvs = [p for p in paths if p.suffix.lower() == ".csv" and p.is_file()]
+        if self.project is not None:
+            from micview.gui.menus import ask_label_columns
+
+            for csv_path in csvs:
+                self.label_dialog = ask_label_columns(self, csv_path)
+        return self.ctl.project.add_paths([p for p in paths if p not in csvs])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.geometry = self.saveGeometry()

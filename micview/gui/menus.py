@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 if TYPE_CHECKING:
+    from micview.gui.dialogs import LabelColumnsDialog
     from micview.gui.main_window import MainWindow
 
 EXPORT_SCOPES = (("All images…", "all"), ("Selected images…", "selection"), ("Shown images (filtered)…", "shown"))
@@ -118,20 +119,26 @@ def _ask_add_files(w: MainWindow) -> None:
 
 
 def _ask_import_labels(w: MainWindow) -> None:
+    path, _ = QFileDialog.getOpenFileName(w, "Import labels from a CSV", "", "CSV files (*.csv);;All files (*)")
+    if path:
+        ask_label_columns(w, Path(path))
+
+
+def ask_label_columns(w: MainWindow, path: Path) -> LabelColumnsDialog | None:
+    """Which columns of ``path`` are label tasks (a dialog, micview's guess ticked); imports when accepted."""
     from micview.core.errors import MicviewError
     from micview.gui.dialogs import LabelColumnsDialog
 
-    path, _ = QFileDialog.getOpenFileName(w, "Import labels from a CSV", "", "CSV files (*.csv);;All files (*)")
-    if not path:
-        return
     try:
-        header, guessed, rows = w.ctl.label_files.preview(Path(path))
+        header, guessed, rows = w.ctl.label_files.preview(path)
     except (MicviewError, OSError) as exc:
         w.session.errors.report("Cannot read the CSV", str(exc))
-        return
-    dialog = LabelColumnsDialog(Path(path), header, guessed, rows, w)
-    if dialog.exec():
-        w.ctl.label_files.import_labels(Path(path), dialog.tasks())
+        return None
+    dialog = LabelColumnsDialog(path, header, guessed, rows, w)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.accepted.connect(lambda: w.ctl.label_files.import_labels(path, dialog.tasks()))
+    dialog.open()
+    return dialog
 
 
 def _ask_export(w: MainWindow, scope: str) -> None:

@@ -89,13 +89,14 @@ class ScatterWidget(QWidget):
         self.method_combo.addItem("UMAP", "umap")
         self.method_combo.addItem("PCA", "pca")
         self.method_combo.setCurrentIndex(self.method_combo.findData(self.session.map.method))
-        self.color_combo = compact_combo(12)
+        self.color_combo = compact_combo(6)
         self.color_combo.setToolTip("Colour the points by a label task, a prediction or a metadata column")
         self.status = elided_label()
         self.status.setStyleSheet("color: #9aa0a6;")
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 4, 6, 0)
-        for w in (QLabel("Map"), self.method_combo, QLabel("Colour"), self.color_combo):
+        self.method_combo.setToolTip("How the embeddings are laid out in 2-D")
+        for w in (self.method_combo, QLabel("Colour"), self.color_combo):
             bar.addWidget(w)
         bar.setStretchFactor(self.color_combo, 2)
         self.mode_group = QButtonGroup(self)

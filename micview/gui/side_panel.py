@@ -15,6 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
+from micview.core.store import Project
 from micview.gui.session import Session
 from micview.gui.viewer.metadata import MetadataTree
 from micview.gui.widgets import wrapping_label
@@ -57,6 +58,11 @@ class InfoTab(QWidget):
         super().__init__()
         self.session = session
         self.title = wrapping_label("No image selected", "font-weight: bold; padding: 4px;")
+        self.empty = wrapping_label(
+            "Click a thumbnail or a point of the map to see the image's file facts, instrument metadata (pixel size, "
+            "voltage, magnification, detector) and everything else its file holds. Double-click opens the viewer.",
+            "color: #8a9099; padding: 4px;",
+        )
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumHeight(0)
         self.tree = MetadataTree()
@@ -65,8 +71,10 @@ class InfoTab(QWidget):
         col = QVBoxLayout(self)
         col.setContentsMargins(4, 4, 4, 4)
         col.addWidget(self.title)
+        col.addWidget(self.empty)
         col.addWidget(self.picture)
         col.addWidget(self.tree, 1)
+        col.addStretch(0)
         session.selection.changed.connect(self._on_selection_changed)
         session.project_changed.connect(lambda _p: self._on_selection_changed(None))
 
@@ -74,6 +82,8 @@ class InfoTab(QWidget):
         s = self.session
         image_id = s.selection.current
         row = s.catalog.row(image_id) if image_id is not None else None
+        self.empty.setVisible(row is None)
+        self.tree.setVisible(row is not None)
         if row is None or s.project is None:
             self.title.setText("No image selected")
             self.picture.clear()
@@ -85,7 +95,23 @@ class InfoTab(QWidget):
         if pixmap is not None:
             self.picture.setPixmap(pixmap.scaled(220, 220, Qt.AspectRatioMode.KeepAspectRatio,
                                                  Qt.TransformationMode.SmoothTransformation))  # fmt: skip
-        self.tree.show_row(row, s.project.images.metadata(row.id))
+        self.tree.show_row(row, s.project.images.metadata(row.id), current_labels(s.project, row.id))
+
+
+def current_labels(project: Project, image_id: int) -> dict[str, str]:
+    """Task → "label" (the user's), with "model: class 87 %" beside it where a model predicted one."""
+    user: dict[str, str | None] = {}
+    model: dict[str, str] = {}
+    for a in project.labels.history(image_id):  # oldest first: the last row per task wins
+        if a.source == "model":
+            model[a.task] = f"{a.label} {a.score:.0%}" if a.score is not None and a.label else a.label or ""
+        else:
+            user[a.task] = a.label
+    out = {t: v for t, v in user.items() if v}
+    for task, pred in model.items():
+        if pred:
+            out[task] = f"{out[task]}  ·  model: {pred}" if task in out else f"model: {pred}"
+    return out
 
 
 class SidePanel(QTabWidget):

@@ -29,7 +29,8 @@ class WelcomePage(QWidget):
         super().__init__()
         card = QFrame(objectName="welcomeCard")
         card.setStyleSheet("#welcomeCard { background: #202226; border: 1px solid #33363b; border-radius: 10px; }")
-        card.setFixedWidth(900)
+        card.setMaximumWidth(900)
+        card.setMinimumWidth(560)
         title = QLabel("<span style='font-size:28pt; font-weight:600'>micview</span>"
                        f"<span style='color:#8a9099'>&nbsp;&nbsp;{__version__}</span>")  # fmt: skip
         subtitle = QLabel("Browse, label, map and search your micrographs — offline, on this computer.")
@@ -66,7 +67,7 @@ class WelcomePage(QWidget):
     def _big(text: str, detail: str) -> QPushButton:
         b = QPushButton(f"{text}\n{detail}")
         b.setMinimumHeight(72)
-        b.setMinimumWidth(250)
+        b.setMinimumWidth(160)
         b.setStyleSheet("QPushButton { text-align: left; padding: 10px 14px; font-size: 10.5pt; }")
         return b
 

@@ -41,6 +41,8 @@ class ElidedLabel(QLabel):
         rect = self.contentsRect()
         painter.setPen(self.palette().color(self.foregroundRole()))
         elided = self.fontMetrics().elidedText(self._full, self._mode, rect.width())
+        if len(elided) < min(len(self._full), 6):
+            return  # a letter or two and "…" say nothing: leave the space empty
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), elided)
 
 
@@ -52,11 +54,13 @@ class ElidedButton(QPushButton):
     """A push button whose text is elided to its width (full text in the tooltip); asks for little width."""
 
     def __init__(self, text: str = "", max_width: int = 220, parent: QWidget | None = None,
-                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> None:  # fmt: skip
+                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight, prefix: str = "") -> None:  # fmt: skip
         super().__init__(parent)
         self._full = text
+        self._prefix = prefix  # always shown whole (e.g. the key number), the text after it is elided
         self._max = max_width
         self._mode = mode
+        self.setMaximumWidth(max_width)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setToolTip(text)
         self._elide()
@@ -65,7 +69,8 @@ class ElidedButton(QPushButton):
         return self._full
 
     def sizeHint(self) -> QSize:
-        hint = QSize(self.fontMetrics().horizontalAdvance(self._full) + 28, super().sizeHint().height())
+        text = self._prefix + self._full
+        hint = QSize(self.fontMetrics().horizontalAdvance(text) + 28, super().sizeHint().height())
         return QSize(min(hint.width(), self._max), hint.height())
 
     minimum_width = 56
@@ -78,8 +83,10 @@ class ElidedButton(QPushButton):
         self._elide()
 
     def _elide(self) -> None:
-        width = max(10, self.width() - 20)
-        super().setText(self.fontMetrics().elidedText(self._full, self._mode, width))
+        fm = self.fontMetrics()
+        width = max(10, self.width() - 22 - fm.horizontalAdvance(self._prefix))
+        rest = fm.elidedText(self._full, self._mode, width)
+        super().setText(self._prefix + (rest if rest != "…" else ""))
 
 
 def compact_combo(chars: int = 10, *, editable: bool = False) -> QComboBox:

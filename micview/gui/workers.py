@@ -16,6 +16,7 @@ Memory: results can be large (full-resolution frames, maps, retrained models). A
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
@@ -174,7 +175,8 @@ class _Runner(QRunnable):
         # The end state is set on the GUI thread when `done` arrives (after every queued `yielded`), so
         # `job.done` never turns true while signals of the job are still in flight.
         job.final_state = final
-        job.worker_signals.done.emit()
+        with contextlib.suppress(RuntimeError):  # the window (and the job) was destroyed meanwhile: nobody to tell
+            job.worker_signals.done.emit()
 
     @staticmethod
     def _drive(job: Job, factory: TaskFactory) -> Any:

@@ -148,10 +148,62 @@ def test_viewer_shows_16_bit_with_percentile_levels_and_scale_bar(qtbot, project
     w.ctl.viewer.open(row.id)
     qtbot.waitUntil(lambda: w.viewer.image.size > 0, timeout=20_000)
     raw = read_frame(w.project.images.abspath(row))
-    assert w.viewer.image.dtype == np.uint16
-    assert w.viewer.image_view.getImageItem().levels == pytest.approx(display_levels(raw, 0.5, 99.5))
-    assert w.viewer.scale_bar is not None and row.pixel_size_nm
-    assert w.viewer.metadata.topLevelItemCount() == 3
+    v = w.viewer
+    assert v.image.dtype == np.uint16
+    assert v.image_view.getImageItem().levels == pytest.approx(display_levels(raw, 0.5, 99.5))
+    assert v.scale_bar is not None and row.pixel_size_nm
+    assert v.metadata.topLevelItemCount() == 3
+    h, width = raw.shape[:2]
+    assert f"{width:,} × {h:,} px" in v.info.text() and "pixel" in v.info.text() and "field" in v.info.text()
+
+    # the raw value and the calibrated position under the cursor
+    step = row.pixel_size_nm * 1e-9
+    scene = v.image_view.getView().mapViewToScene(QPointF(10.5 * step, 20.5 * step))
+    assert v.pixel_at(scene) == (10, 20)
+    v._on_mouse_moved(scene)
+    assert f"value {int(raw[20, 10])}" in v.readout.text() and "x 10, y 20 px" in v.readout.text()
+    assert "nm" in v.readout.text() or "µm" in v.readout.text()
+
+    # 1:1 shows one image pixel per screen pixel; Fit shows it whole
+    v.resize(900, 700)
+    v.actual_size()
+    (x0, x1), _ = v.image_view.getView().viewRange()
+    assert (x1 - x0) / step == pytest.approx(v.image_view.getView().width(), rel=0.02)
+    v.fit()
+    (x0, x1), (y0, y1) = v.image_view.getView().viewRange()
+    assert x1 - x0 >= width * step * 0.99 or y1 - y0 >= h * step * 0.99
+
+    # a line profile along row 30 reads the raw values there
+    v.profile_button.setChecked(True)
+    for handle, x in zip(v.line.getHandles(), (0.5, width - 0.5), strict=True):
+        v.line.movePoint(handle, QPointF(x * step, 30.5 * step), finish=False, coords="parent")
+    _xs, ys = v.profile.curve.getData()
+    assert len(ys) >= width - 1 and ys[:5] == pytest.approx(raw[30, :5].astype(float))
+
+    # previous / next follow the grid's order, filter included
+    w.browser.folder_combo.setCurrentIndex(w.browser.folder_combo.findData(row.folder))
+    order = w.browser.model.visible_ids().tolist()
+    v.show_image(order[0])
+    qtbot.keyClick(v, Qt.Key.Key_Right)
+    assert v.image_id == order[1]
+    qtbot.keyClick(v, Qt.Key.Key_Left)
+    qtbot.keyClick(v, Qt.Key.Key_Left)  # stays on the first
+    assert v.image_id == order[0] and not v.prev_button.isEnabled() and v.position.text() == f"1 of {len(order)}"
+
+
+def test_viewer_drops_pixels_of_an_image_it_left(qtbot, project_window) -> None:
+    w = project_window
+    a, b = w.browser.model.rows[0], w.browser.model.rows[1]
+    w.ctl.viewer.open(a.id)
+    v = w.viewer
+    shown: list[tuple[int, ...]] = []
+    real = v.set_pixels
+    v.set_pixels = lambda arr: (shown.append(arr.shape), real(arr))
+    v.show_image(b.id)  # before a's pixels arrived
+    w.session.jobs.wait(10_000)
+    qtbot.waitUntil(lambda: v.image.size > 0, timeout=20_000)
+    qtbot.wait(100)
+    assert v.image_id == b.id and len(shown) == 1  # a's frame arrived too, and was dropped
 
 
 def test_errors_are_reported_not_raised(qtbot, window, tmp_path: Path) -> None:

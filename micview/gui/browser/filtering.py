@@ -85,9 +85,10 @@ class RowMatcher:
         return [c for c, values in self.columns.items() if values is None]
 
     def __call__(self, row: ImageRow) -> bool:
-        return all(self._term(row, t) for t in self.terms)
+        return all(self.term(row, t) for t in self.terms)
 
-    def _term(self, row: ImageRow, t: Term) -> bool:
+    def term(self, row: ImageRow, t: Term) -> bool:
+        """Whether ``row`` passes the one term ``t``."""
         if t.column is None:
             return t.value in row.name.lower()
         if t.column in ROW_COLUMNS:
@@ -96,18 +97,22 @@ class RowMatcher:
         return values is not None and value_matches(values.get(row.id), t.op, t.value)
 
 
-def explain(matcher: RowMatcher, known: list[str], examples: Callable[[str], list[str]]) -> str:
-    """Why a filter shows nothing: an unknown column (and the known ones), or the values a column has."""
+def explain(matcher: RowMatcher, rows: list[ImageRow], known: list[str], examples: Callable[[str], list[str]]) -> str:
+    """Why a filter shows nothing: an unknown column (and the known ones), the word that matches no image (and
+    the values its column has), or that each word matches some images but none matches them all."""
     if matcher.unknown:
         names = ", ".join(known[:14]) + (" …" if len(known) > 14 else "")
         return f"No column named “{matcher.unknown[0]}”. Columns: {names}."
     for t in matcher.terms:
-        if t.column is not None:
-            seen = examples(t.column)
-            if seen:
-                shown = "; ".join(seen[:4]) + (" …" if len(seen) > 4 else "")
-                return f"No image has {t.column} {_op_text(t.op)} “{t.value}”. Its values include: {shown}."
-    return "No image matches every word of the filter (words match file names; use column:value for columns)."
+        if any(matcher.term(row, t) for row in rows):
+            continue
+        if t.column is None:
+            return f"No file name contains “{t.value}” (use column:value to filter by a column)."
+        seen = examples(t.column)
+        shown = "; ".join(seen[:4]) + (" …" if len(seen) > 4 else "")
+        values = f" Its values include: {shown}." if seen else f" No image has a value of {t.column}."
+        return f"No image has {t.column} {_op_text(t.op)} “{t.value}”.{values}"
+    return "Each word matches some images, but no image matches all of them (words match file names)."
 
 
 def _op_text(op: str) -> str:

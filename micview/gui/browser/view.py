@@ -88,14 +88,14 @@ class BrowserWidget(QWidget):
         self.filter_bar = QWidget()
         row = QHBoxLayout(self.filter_bar)
         row.setContentsMargins(6, 4, 6, 0)
-        self.folder_combo, self.label_combo, self.pred_combo = (compact_combo(7) for _ in range(3))
+        self.folder_combo, self.label_combo, self.pred_combo = (compact_combo(4) for _ in range(3))
         for combo, tip in ((self.folder_combo, "folder"), (self.label_combo, "label"), (self.pred_combo, "prediction")):
             combo.setToolTip(f"Show only this {tip}")
         self.text_edit = QLineEdit(placeholderText="Filter: name, or column:value")
         self.text_edit.setClearButtonEnabled(True)
         self.text_edit.setToolTip(FILTER_HELP)
-        self.text_edit.setMinimumWidth(110)
-        self.sort_combo = compact_combo(8)
+        self.text_edit.setMinimumWidth(90)
+        self.sort_combo = compact_combo(6)
         self.sort_combo.addItems(list(SORT_KEYS))
         self.order_button = QToolButton(text="↑", checkable=True, toolTip="Descending order")
         row.addWidget(self.text_edit, 3)
@@ -222,7 +222,7 @@ class BrowserWidget(QWidget):
     def _on_results_changed(self) -> None:
         if self.results.active:
             ids = [int(i) for i in self.results.ids]
-            self.banner_label.setText(f"<b>{len(ids)} results</b> for {self.results.query}, best first")
+            self.banner_label.setText(f"{len(ids)} results for {self.results.query}, best first")
             self.model.set_ranking(ids, [float(s) for s in self.results.scores])
         else:
             self.model.set_ranking([], [])
@@ -246,7 +246,7 @@ class BrowserWidget(QWidget):
         empty = not self.model.visible and bool(self.model.rows)
         if empty and self.model.matcher.terms:
             rows = self.model.rows
-            self.hint.setText(explain(self.model.matcher, self.columns.names(),
+            self.hint.setText(explain(self.model.matcher, rows, self.columns.names(),
                                       lambda c: self.columns.examples(c, rows)))  # fmt: skip
         elif empty:
             self.hint.setText("No image matches the folder, label and prediction chosen above.")

@@ -18,11 +18,13 @@ from micview.gui.workers import Job
 
 def import_text(summary: Any) -> str:
     """One line about an import: what was added, and what could not be read."""
-    parts = [f"Imported {summary.added:,} new image{'s' * (summary.added != 1)}"]
+    failed = len(summary.errors)
+    new = max(0, summary.added - failed)  # a file that could not be read is listed (with why), not an image
+    parts = [f"Imported {new:,} new image{'s' * (new != 1)}"]
     if summary.updated:
         parts.append(f"{summary.updated:,} updated")
-    if summary.errors:
-        parts.append(f"{len(summary.errors):,} could not be read")
+    if failed:
+        parts.append(f"{failed:,} file{'s' * (failed != 1)} could not be read")
     if summary.missing:
         parts.append(f"{len(summary.missing):,} no longer found")
     return ", ".join(parts) + "."

@@ -59,14 +59,21 @@ class ClassifyPanel(QWidget):
         self.run_button, self.accept_button = QPushButton("Run"), QPushButton("Accept for selection")
         self.accept_button.setToolTip("The selected images get the predicted class as their label (Ctrl+Z undoes)")
         self.suggest_button, self.eval_button = QPushButton("Suggest"), QPushButton("Evaluate")
-        self.status = wrapping_label("")
+        self.status = wrapping_label(
+            "Run learns your labels of the task (few-shot; zero-shot from prompts with text models) and scores every "
+            "image. Evaluate cross-validates; Suggest lists what to label next."
+        )
         self.scores = small_table(2, ["class", "score"])
+        self.scores.setMaximumHeight(150)
+        self.scores.verticalHeader().hide()
         self.scores.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.suggestions = QListWidget()
         self.suggestions.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.suggestions.setMinimumHeight(80)
+        self.suggestions.setMaximumHeight(160)
         self.confusion = small_table(0)
-        self.confusion.setMinimumHeight(140)
+        self.confusion.setMinimumHeight(160)
+        self.confusion.setMaximumHeight(420)
         self._layout()
         self._connect()
         self.refresh()
@@ -105,6 +112,7 @@ class ClassifyPanel(QWidget):
         s.classify.changed.connect(self._on_state_changed)
         s.project_changed.connect(lambda _p: self.refresh())
         s.tasks_changed.connect(self.refresh)
+        s.task.changed.connect(self._on_active_task_changed)
 
     # -- state -----------------------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -123,6 +131,11 @@ class ClassifyPanel(QWidget):
                 box.setCurrentText(keep)
         if not keep_task and self.session.task.name and self.task_box.findText(self.session.task.name) >= 0:
             self.task_box.setCurrentText(self.session.task.name)
+
+    def _on_active_task_changed(self, name: str) -> None:
+        """The tab follows the label bar's task (another one can still be chosen here)."""
+        if name and self.task_box.findText(name) >= 0:
+            self.task_box.setCurrentText(name)
 
     def showEvent(self, event: QShowEvent) -> None:
         if not self.task_box.count():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
 from micview.core.store import ImageRow
@@ -18,11 +19,15 @@ class MetadataTree(QTreeWidget):
         self.setHeaderLabels(["Field", "Value"])
         self.setColumnWidth(0, 170)
         self.setAlternatingRowColors(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long path keeps its file name
 
-    def show_row(self, row: ImageRow | None, raw: dict[str, Any]) -> None:
+    def show_row(self, row: ImageRow | None, raw: dict[str, Any], labels: dict[str, str] | None = None) -> None:
+        """The image's facts; ``labels`` (task → text), when given, come first: what one labels and filters by."""
         self.clear()
         if row is None:
             return
+        if labels:
+            self._group("Labels", labels).setExpanded(True)
         image = self._group("Image", {
             "file": row.path, "format": row.format, "size": f"{row.width} × {row.height} px",
             "frames": row.frames, "pixel type": f"{row.dtype}, {row.bit_depth}-bit, {row.mode}",
@@ -31,8 +36,8 @@ class MetadataTree(QTreeWidget):
         self._group("Instrument", {c: getattr(row, c) for c in INSTRUMENT_COLUMNS if getattr(row, c) is not None})
         raw_item = self._group("Raw metadata", {})
         _fill(raw_item, raw)
-        for item in (image, self.topLevelItem(1)):
-            item.setExpanded(True)
+        image.setExpanded(True)
+        self.findItems("Instrument", Qt.MatchFlag.MatchExactly)[0].setExpanded(True)
 
     def _group(self, title: str, values: dict[str, Any]) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self, [title])
@@ -43,7 +48,7 @@ class MetadataTree(QTreeWidget):
             child = QTreeWidgetItem(item, [key, _fmt(value)])
             child.setToolTip(1, str(value))
         if not values and title == "Instrument":
-            QTreeWidgetItem(item, ["(none in this file)"])
+            QTreeWidgetItem(item, ["", "(none in this file)"])
         return item
 
 

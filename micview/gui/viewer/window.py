@@ -128,6 +128,8 @@ class ViewerWindow(QWidget):
         path = self.ctl.path_of(image_id)
         if row is None or path is None:
             return
+        if image_id != self.image_id:  # never another image's pixels under this one's name and scale
+            self._clear_pixels()
         self.image_id, self.row, self.path = image_id, row, path
         self.step_m = row.pixel_size_nm * 1e-9 if row.pixel_size_nm else None
         self.setWindowTitle(f"{row.name} — micview")
@@ -175,6 +177,14 @@ class ViewerWindow(QWidget):
             self.set_pixels(arr)
 
     # -- pixels --------------------------------------------------------------------------------------------------
+    def _clear_pixels(self) -> None:
+        self.image = self.raw = np.zeros((0, 0))
+        self.image_view.clear()
+        self.readout.setText("")
+        if self.scale_bar is not None and self.scale_bar.scene() is not None:
+            self.scale_bar.scene().removeItem(self.scale_bar)
+        self.scale_bar = None
+
     def set_pixels(self, arr: np.ndarray) -> None:
         """Show ``arr`` at the to_display levels; the histogram stays adjustable on the raw values."""
         if arr.ndim == 3 and arr.shape[2] > 3:
@@ -206,9 +216,9 @@ class ViewerWindow(QWidget):
         self.image_view.getImageItem().setRect(QRectF(0, 0, width * step, height * step))
         self.fit()
         view = self.image_view.getView()
-        if self.scale_bar is not None:
-            view.scene().removeItem(self.scale_bar) if self.scale_bar.scene() else None
-            self.scale_bar = None
+        if self.scale_bar is not None and self.scale_bar.scene() is not None:
+            self.scale_bar.scene().removeItem(self.scale_bar)
+        self.scale_bar = None
         if self.step_m:
             self.scale_bar = pg.ScaleBar(size=nice_length(width * step), suffix="m", width=8, brush="w", pen="k")
             font = self.scale_bar.text.textItem.font()

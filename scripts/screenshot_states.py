@@ -1,0 +1,209 @@
+"""The states scripts/screenshots.py puts the window in, driven through the session and its controllers as the
+menus and buttons do. Real data (``RealStates``) or the generated sample (``SampleStates``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from screenshots import pump, settle, wait_job
+
+
+class States:
+    def __init__(self, app, window, shots, tmp: Path, args) -> None:
+        self.app, self.w, self.shots, self.tmp, self.args = app, window, shots, tmp, args
+        self.s, self.ctl = window.session, window.ctl
+        self.readme_shot: Path | None = None
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def wait_map(self, n: int) -> None:
+        pump(self.app, lambda: self.s.map.data is not None and len(self.s.map.data.ids) == n, 900)
+        if self.args.umap:
+            pump(self.app, lambda: self.s.map.data.method == "umap", 900)
+        pump(self.app, lambda: not [j for j in self.s.jobs.running() if not j.quiet], 900)
+
+    def quiet(self) -> None:
+        """No dock of finished jobs: the window as a user sees it once work is done."""
+        self.w.jobs_dock.hide()
+        self.w.jobs_panel.clear_finished()
+
+    def side_tab(self, name: str) -> None:
+        panel = self.w.side_panel
+        panel.setCurrentIndex(next(i for i in range(panel.count()) if panel.tabText(i) == name))
+
+    def select_cluster(self, ids: list[int]) -> None:
+        """Box-select the points of ``ids`` on the map, as a drag of the Box tool does."""
+        scatter = self.w.scatter
+        xy = scatter.xy[np.isin(scatter.ids, ids)]
+        lo, hi = np.percentile(xy, 20, axis=0), np.percentile(xy, 80, axis=0)
+        box = np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]])
+        scatter.vb.region_selected.emit(box, Qt.KeyboardModifier.NoModifier)
+
+    def more_like_this(self, image_id: int) -> None:
+        self.s.selection.set([image_id])
+        self.ctl.search.similar()
+        pump(self.app, lambda: self.s.results.active)
+
+    def viewer(self, name: str, row, line: tuple[float, float, float, float] | None = None,
+               cursor: tuple[float, float] = (0.6, 0.4)) -> None:  # fmt: skip
+        """The viewer on ``row``; ``line`` (x0, y0, x1, y1 as fractions of the image) draws a profile."""
+        self.ctl.viewer.open(row.id)
+        v = self.w.viewer
+        v.resize(*self.shots.size)
+        pump(self.app, lambda: v.image.size > 0 and v.row is not None and v.row.id == row.id)
+        v.metadata.expandAll()
+        v.profile_button.setChecked(line is not None)
+        h, wd = v.image.shape[:2]
+        step = v.step_m or 1.0
+        if line is not None:
+            x0, y0, x1, y1 = line
+            for handle, (x, y) in zip(v.line.getHandles(), ((x0, y0), (x1, y1)), strict=True):
+                v.line.movePoint(handle, QPointF(x * wd * step, y * h * step), finish=False, coords="parent")
+        settle(self.app)
+        scene = v.image_view.getView().mapViewToScene(QPointF(wd * cursor[0] * step, h * cursor[1] * step))
+        v._on_mouse_moved(scene)  # the readout as with the cursor there
+        self.shots.save(name, v)
+        v.profile_button.setChecked(False)
+        v.hide()
+
+    def jobs_running(self, name: str) -> None:
+        from micview.core.tasks import Progress
+
+        def long_import():  # a stand-in for a long import: real progress, real cancel button
+            for i in range(10_000):
+                time.sleep(0.01)
+                yield Progress(i, 10_000, f"plate-B07/drop_{i:05d}.tif")
+
+        self.w.jobs_panel.clear_finished()
+        job = self.s.jobs.start("Import plate-B07", long_import)
+        pump(self.app, lambda: job.progress.done > 1_500)
+        self.w.jobs_dock.show()
+        self.shots.save(name, self.w)
+        job.cancel()
+        pump(self.app, lambda: job.done)
+        self.quiet()
+
+    def plates(self, name: str, sources: list[Path]) -> None:
+        from PIL import Image
+        from screenshots_plates import make_plate, predict
+
+        images = [Image.open(p).convert("RGB") for p in sources]
+        make_plate(self.tmp / "plates", images)
+        wait_job(self.app, self.ctl.project.new_from_folder(self.tmp / "plates", self.tmp / "plates.micview"))
+        predict(self.s.project)
+        self.s.labels_changed.emit("outcome")
+        self.quiet()
+        self.w.central_tabs.setCurrentWidget(self.w.plate_view)
+        view = self.w.plate_view
+        view.reload()
+        view.review.order_combo.setCurrentText("Review order")
+        view.set_scoring(True)
+        for k in [2, 2, 1, 3, 2, 4, 1, 1, 3, 2] * 3:
+            view.score_current(k - 1)
+        self.shots.save(name, self.w)
+        view.set_scoring(False)
+        self.w.central_tabs.setCurrentIndex(0)
+
+
+class RealStates(States):
+    """miclib with its manifest's labels; formats/ for the viewer and import errors; crystals/ for plates."""
+
+    def run(self) -> None:
+        data = self.args.data
+        self.miclib(data / "miclib")
+        self.formats(data / "formats")
+        self.plates("14-plates", sorted((data / "crystals" / "images").glob("*.jpg")))
+
+    def miclib(self, folder: Path) -> None:
+        s, ctl, shots = self.s, self.ctl, self.shots
+        assert ctl.project.create(self.tmp / "miclib.micview")
+        wait_job(self.app, ctl.project.add_folder(folder / "images"))
+        wait_job(self.app, ctl.label_files.import_labels(folder / "manifest.csv", ["technique", "category"]))
+        ctl.labelling.set_task("technique")
+        wait_job(self.app, ctl.maps.embed())
+        self.wait_map(len(s.catalog))
+        self.quiet()
+        shots.save("02-browser-technique-labels", self.w)
+
+        sem = [r.id for r in s.catalog.rows if "(SEM)" in (s.project.labels.labels("technique").get(r.id) or "")]
+        self.select_cluster(sem)
+        self.readme_shot = shots.save("03-map-selection", self.w)
+
+        self.w.browser.text_edit.setText('technique:"scanning electron"')
+        self.w.browser.text_edit.returnPressed.emit()
+        shots.save("04-filter-column-value", self.w)
+        self.w.browser.text_edit.setText("")
+        self.w.browser.text_edit.returnPressed.emit()
+
+        self.more_like_this(s.catalog.rows[40].id)
+        shots.save("05-search-more-like-this", self.w)
+        s.results.clear()
+
+        self.classify()
+        self.side_tab("VQA")
+        self.w.side_panel.panel_named("VQA").load_button.click()  # no VLM here: what the user is told
+        pump(self.app, lambda: not [j for j in s.jobs.running()])
+        shots.save("07-vqa", self.w)
+        self.side_tab("Analysis")
+        shots.save("08-analysis", self.w)
+        self.side_tab("Info")
+        self.jobs_running("09-jobs-running")
+
+    def classify(self) -> None:
+        panel = self.w.side_panel.panel_named("Classify")
+        self.side_tab("Classify")
+        panel.task_box.setCurrentText("technique")
+        panel.model_box.setCurrentText("effnet-lite0")
+        panel.grouped.setChecked(True)
+        panel.run_button.click()
+        pump(self.app, lambda: not self.s.classify.busy, 900)
+        panel.eval_button.click()
+        pump(self.app, lambda: not self.s.classify.busy, 900)
+        self.s.selection.set([self.s.catalog.rows[7].id])
+        self.quiet()
+        scroll = panel.parentWidget().parentWidget()  # the tab's scroll area: down to the confusion matrix
+        scroll.ensureWidgetVisible(panel.confusion)
+        self.shots.save("06-classify-after-run", self.w)
+
+    def formats(self, folder: Path) -> None:
+        ctl = self.ctl
+        job = ctl.project.new_from_folder(folder, self.tmp / "formats.micview")
+        wait_job(self.app, job)
+        self.quiet()
+        self.shots.save("10-new-project-no-embeddings-yet", self.w)
+        self.w.show_import_errors()
+        dialog = self.w.import_errors_dialog
+        self.shots.save("11-import-errors", self.w, over=dialog)
+        dialog.close()
+        rows = {r.name: r for r in self.s.catalog.rows}
+        tiff = rows.get("FEI-Helios-Ebeam-16bits.tif") or rows["test_tiff_Zeiss_SEM_512pix.tif"]
+        # its pixels are blanked to 0 but for the burnt-in data bar: the profile and the cursor go over the bar
+        self.viewer("12-viewer-16bit-tiff", tiff, line=(0.05, 0.955, 0.95, 0.955), cursor=(0.3, 0.955))
+        dm3 = rows.get("multi_signal.dm3") or rows["test_STEM_image.dm3"]
+        self.viewer("13-viewer-dm3", dm3)
+
+
+class SampleStates(States):
+    """The generated sample (no real data given)."""
+
+    def run(self) -> None:
+        s, shots = self.s, self.shots
+        from micview.gui.sample_data import write_sample
+
+        write_sample(self.tmp / "sample", per_kind=16)
+        wait_job(self.app, self.ctl.project.open_sample(self.tmp / "sample"))
+        self.wait_map(48)
+        self.quiet()
+        shots.save("02-browser", self.w)
+        self.select_cluster([r.id for r in s.catalog.rows if r.folder == "lamellae"])
+        self.readme_shot = shots.save("03-map-selection", self.w)
+        self.more_like_this(next(r.id for r in s.catalog.rows if r.folder == "particles"))
+        shots.save("04-search-results", self.w)
+        s.results.clear()
+        self.viewer(
+            "05-viewer-16bit", next(r for r in s.catalog.rows if r.dtype == "uint16"), line=(0.2, 0.5, 0.8, 0.5)
+        )
+        self.jobs_running("06-jobs-running")
+        self.plates("07-plates", [])
