@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from micview.core.store.paths import local_path, stored_path
 from micview.core.store.project import utc_now
 
 if TYPE_CHECKING:
@@ -115,7 +116,8 @@ class Images:
         return ImageRow(*row)
 
     def by_path(self, path: str | Path) -> ImageRow | None:
-        stored = self._p.to_stored(path)
+        """The image of the file at ``path`` (a path on this computer, not a stored path)."""
+        stored = stored_path(self._p, path)
         row = self._p.con.execute(f"SELECT {_LIST_COLUMNS} FROM images WHERE path = ?", (stored,)).fetchone()
         return ImageRow(*row) if row else None
 
@@ -127,7 +129,8 @@ class Images:
         return json.loads(row[0]) if row and row[0] else {}
 
     def abspath(self, row: ImageRow) -> Path:
-        return self._p.resolve(row.path)
+        """The file of ``row`` as the operating system names it (stored paths escape undecodable bytes)."""
+        return local_path(self._p, row.path)
 
     def duplicates(self) -> list[list[ImageRow]]:
         """Groups of images whose file content is byte-identical."""
@@ -144,12 +147,12 @@ class Images:
     # -- writing ---------------------------------------------------------------------------------------------
     def upsert(self, path: str | Path, values: dict[str, Any], thumbnail: Thumbnail | None = None) -> int:
         """Insert or update the image at ``path``; call inside :meth:`Project.transaction` for batches."""
-        stored = self._p.to_stored(path)
+        stored = stored_path(self._p, path)
         unknown = set(values) - set(_WRITABLE)
         if unknown:
             raise ValueError(f"unknown image columns: {sorted(unknown)}")
         now = utc_now()
-        posix = Path(stored)
+        posix = PurePosixPath(stored)
         cols = list(values)
         with self._p.transaction() as con:
             row = con.execute("SELECT id FROM images WHERE path = ?", (stored,)).fetchone()
@@ -170,6 +173,16 @@ class Images:
             elif values.get("status") == "error":
                 con.execute("DELETE FROM thumbnails WHERE image_id = ?", (image_id,))
         return image_id
+
+    def move(self, image_id: int, path: str | Path) -> None:
+        """Give an image a new file path (it was moved or renamed): labels, notes and history stay with it."""
+        stored = stored_path(self._p, path)
+        posix = PurePosixPath(stored)
+        with self._p.transaction() as con:
+            con.execute(
+                "UPDATE images SET path = ?, name = ?, folder = ?, updated_at = ? WHERE id = ?",
+                (stored, posix.name, posix.parent.as_posix(), utc_now(), image_id),
+            )
 
     def set_status(self, image_ids: Iterable[int], status: str) -> None:
         now = utc_now()
