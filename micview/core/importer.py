@@ -1,35 +1,53 @@
-"""Adding folders of images to a project, and re-scanning them for new, changed and missing files.
+"""Adding folders (or single files) of images to a project, and re-scanning them for new, changed, moved and
+missing files.
 
 Files are read (hash, header, metadata, thumbnail) in worker processes, because decoding is CPU-bound and
 holds the GIL; the main process only writes to the project, in batches, each in one transaction. A cancel, a
 crash or a kill therefore loses at most the batch in flight, and running the same import again reads only what
 is not in the project yet (unchanged files are recognised by path, size and modification time).
+
+One bad file never stops a folder: special files (FIFOs, sockets, devices) are skipped without being opened,
+a read that stalls is given up after a time limit, a reader that crashes is replaced, and a name that is not
+valid UTF-8 is stored losslessly (:mod:`micview.core.store.paths`). A file that was moved or renamed is
+recognised by its content hash and its record (labels, notes, tags, embeddings, history) moves with it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
-import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from micview.core.errors import ImageReadError, MicviewError
+from micview.core.file_scan import FoundFile, scan, scan_folder, special_file_reason, supported_extensions
+from micview.core.reader_pool import ReaderPool, ReadFailure, call_with_timeout
 from micview.core.store import Project, Thumbnail
+from micview.core.store.paths import local_path, readable, stored_path
 from micview.core.tasks import Progress, Task
 
+__all__ = [
+    "READ_TIMEOUT_S", "THUMBNAIL_SIZE", "ImportSummary", "add_folder", "file_hash", "read_file", "rescan",
+    "scan_folder", "supported_extensions",
+]  # fmt: skip
+
 THUMBNAIL_SIZE = 256
+READ_TIMEOUT_S = 60.0  # per file, plus 1 s per 2 MB: a big stack on a slow share is slow, not stalled
+_BYTES_PER_EXTRA_SECOND = 2_000_000
 _BATCH = 32
 _SERIAL_BELOW = 8  # starting worker processes costs more than it saves for a handful of files
 
 
 @dataclass
 class ImportSummary:
-    """What an import or re-scan did, for the CLI's report and the GUI's notification."""
+    """What an import or re-scan did, for the CLI's report and the GUI's notification.
+
+    Paths are stored paths (relative to the project where possible; undecodable bytes shown as ``\\xNN``).
+    """
 
     added: int = 0
     updated: int = 0
@@ -38,26 +56,28 @@ class ImportSummary:
     missing: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (new path, path with same content)
     skipped_duplicates: int = 0
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old path, new path)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # special files: (path, reason)
 
     @property
     def read(self) -> int:
-        return self.added + self.updated
+        return self.added + self.updated + len(self.moved)
 
+    def drop_moved_from_missing(self) -> None:
+        moved_from = {old for old, _ in self.moved}
+        self.missing = [m for m in self.missing if m not in moved_from]
 
-def supported_extensions() -> frozenset[str]:
-    from micview.core.imaging import SUPPORTED_EXTENSIONS
-
-    return SUPPORTED_EXTENSIONS
-
-
-def scan_folder(folder: Path, *, recursive: bool = True, extensions: Iterable[str] | None = None) -> list[Path]:
-    """Image files under ``folder`` (hidden files and folders skipped), sorted for a stable import order."""
-    exts = {e.lower() if e.startswith(".") else "." + e.lower() for e in (extensions or supported_extensions())}
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
-        found.extend(Path(dirpath) / f for f in filenames if not f.startswith(".") and Path(f).suffix.lower() in exts)
-    return sorted(found)
+    def merge(self, part: ImportSummary) -> None:
+        """Add ``part`` (another folder's summary) to this one."""
+        self.added += part.added
+        self.updated += part.updated
+        self.unchanged += part.unchanged
+        self.errors += part.errors
+        self.missing += part.missing
+        self.duplicates += part.duplicates
+        self.skipped_duplicates += part.skipped_duplicates
+        self.moved += part.moved
+        self.skipped += part.skipped
 
 
 def file_hash(path: Path) -> str:
@@ -86,17 +106,20 @@ def read_file(path: str, thumb_size: int = THUMBNAIL_SIZE) -> tuple[dict[str, An
     from micview.core.imaging import read_summary
 
     p = Path(path)
+    name = readable(p.name)
     values: dict[str, Any] = {}
     try:
         st = p.stat()
+        if (reason := special_file_reason(st.st_mode)) is not None:  # never open a FIFO or a device
+            return {"status": "error", "error": f"{name}: {reason}"}, None
         values.update(size_bytes=st.st_size, mtime=st.st_mtime, content_hash=file_hash(p))
         summary = read_summary(p, thumb_size)
     except ImageReadError as exc:
-        return {**values, "status": "error", "error": str(exc)}, None
+        return {**values, "status": "error", "error": readable(str(exc))}, None
     except OSError as exc:
-        return {**values, "status": "error", "error": f"{p.name}: cannot read the file ({exc.strerror or exc})"}, None
+        return {**values, "status": "error", "error": f"{name}: cannot read the file ({exc.strerror or exc})"}, None
     except Exception as exc:  # a reader bug must not stop an import of thousands of files
-        return {**values, "status": "error", "error": f"{p.name}: unexpected error while reading ({exc!r})"}, None
+        return {**values, "status": "error", "error": f"{name}: unexpected error while reading ({exc!r})"}, None
     info = summary.info
     values.update(
         status="ok", error=None, format=info.format, width=info.width, height=info.height, frames=info.frames,
@@ -107,60 +130,132 @@ def read_file(path: str, thumb_size: int = THUMBNAIL_SIZE) -> tuple[dict[str, An
     return values, encode_thumbnail(summary.thumbnail)
 
 
-def _read_many(paths: list[Path], workers: int, thumb_size: int) -> Iterator[tuple[Path, dict[str, Any], Any]]:
+def _warm_up() -> None:
+    """Import the readers before a worker takes its first file, so start-up never counts as a stall."""
+    import micview.core.imaging  # noqa: F401
+
+
+def time_limit(size: int, base: float = READ_TIMEOUT_S) -> float:
+    """Seconds one file may take before its read counts as stalled."""
+    return base + size / _BYTES_PER_EXTRA_SECOND
+
+
+Read = tuple[Path, dict[str, Any], Thumbnail | None]
+# (files, workers, thumbnail size, read timeout) -> reads as they finish, in any order
+Reader = Callable[[list[FoundFile], int, int, float], Iterator[Read]]
+
+
+def _read_many(files: list[FoundFile], workers: int, thumb_size: int, timeout: float) -> Iterator[Read]:
     """Yield (path, values, thumbnail) as files finish reading, in worker processes when worth it."""
-    if workers <= 1 or len(paths) < _SERIAL_BELOW:
-        for p in paths:
-            yield (p, *read_file(str(p), thumb_size))
+    func = functools.partial(read_file, thumb_size=thumb_size)
+    if workers <= 1 or len(files) < _SERIAL_BELOW:
+        for f in files:
+            yield _as_read(f.path, call_with_timeout(func, str(f.path), time_limit(f.size, timeout)))
         return
-    # spawn, not fork: forking a process that runs Qt or torch threads is unsafe.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    pending: dict[Future[tuple[dict[str, Any], Thumbnail | None]], Path] = {}
-    todo = iter(paths)
-    try:
-        while True:
-            while len(pending) < workers * 4 and (nxt := next(todo, None)) is not None:
-                pending[pool.submit(read_file, str(nxt), thumb_size)] = nxt
-            if not pending:
-                return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield (pending.pop(fut), *fut.result())
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    with ReaderPool(func, workers, initializer=_warm_up) as pool:
+        for arg, result in pool.imap((str(f.path), time_limit(f.size, timeout)) for f in files):
+            yield _as_read(Path(arg), result)
 
 
-def _plan(project: Project, files: list[Path]) -> tuple[list[Path], list[int], int]:
-    """Split files into (to read, known ids that reappeared, unchanged count) by path, size and mtime."""
-    known = {
+def _as_read(path: Path, result: tuple[dict[str, Any], Thumbnail | None] | ReadFailure) -> Read:
+    if isinstance(result, ReadFailure):  # no size or mtime stored: the next re-scan tries it again
+        return path, {"status": "error", "error": f"{readable(path.name)}: {result.reason}"}, None
+    return path, *result
+
+
+@dataclass
+class _Plan:
+    to_read: list[FoundFile]
+    known: set[str]  # stored paths of files to read that already have a record (changed files)
+    reappeared: list[int]
+    unchanged: int
+
+
+def _plan(project: Project, files: list[FoundFile]) -> _Plan:
+    """Split files into to read / known ids that reappeared / unchanged, by path, size and mtime."""
+    records = {
         r[0]: (r[1], r[2], r[3], r[4])
         for r in project.con.execute("SELECT path, id, size_bytes, mtime, status FROM images")
     }
-    to_read, reappeared, unchanged = [], [], 0
+    plan = _Plan([], set(), [], 0)
     for f in files:
-        rec = known.get(project.to_stored(f))
+        stored = stored_path(project, f.path)
+        rec = records.get(stored)
         if rec is None:
-            to_read.append(f)
-            continue
-        st = f.stat()
-        if rec[1] == st.st_size and rec[2] == st.st_mtime:
-            unchanged += 1
+            plan.to_read.append(f)
+        elif rec[1] == f.size and rec[2] == f.mtime:
+            plan.unchanged += 1
             if rec[3] == "missing":
-                reappeared.append(rec[0])
+                plan.reappeared.append(rec[0])
         else:
-            to_read.append(f)
-    return to_read, reappeared, unchanged
+            plan.to_read.append(f)
+            plan.known.add(stored)
+    return plan
 
 
-def _mark_missing(project: Project, folder: Path, present: set[str], recursive: bool) -> list[str]:
-    prefix = project.to_stored(folder).rstrip("/") + "/"
+def _mark_missing(project: Project, root: Path, present: set[str], recursive: bool) -> list[str]:
+    root_stored = stored_path(project, root)
+    prefix = root_stored.rstrip("/") + "/"
     gone = []
     for image_id, stored in project.con.execute("SELECT id, path FROM images WHERE status != 'missing'"):
-        inside = stored.startswith(prefix) and (recursive or "/" not in stored[len(prefix) :])
-        if inside and stored not in present and not project.resolve(stored).exists():
+        inside = stored == root_stored or (
+            stored.startswith(prefix) and (recursive or "/" not in stored[len(prefix) :])
+        )
+        if inside and stored not in present and not local_path(project, stored).exists():
             gone.append((image_id, stored))
     project.images.set_status([g[0] for g in gone], "missing")
     return [g[1] for g in gone]
+
+
+class _ContentIndex:
+    """Which records hold which content: tells a moved file from a new copy of a file already in the project."""
+
+    def __init__(self, project: Project) -> None:
+        self._p = project
+        self._roots = [
+            (r.params["folder"].rstrip("/") + "/", local_path(project, r.params["folder"]))
+            for r in project.runs.all("import")
+            if not r.params.get("file")
+        ]
+        self._by_hash: dict[str, list[tuple[int | None, str, str]]] = {}
+        sql = "SELECT content_hash, id, path, status FROM images WHERE content_hash IS NOT NULL ORDER BY id"
+        for h, image_id, path, status in project.con.execute(sql):
+            self._by_hash.setdefault(h, []).append((image_id, path, status))
+
+    def place(self, stored: str, content_hash: str | None, *, new: bool) -> tuple[str, Any]:
+        """``('moved', (id, old path))``, ``('duplicate', other path)`` or ``('new', None)``."""
+        if content_hash is None:
+            return "new", None
+        holders = self._by_hash.setdefault(content_hash, [])
+        if new:
+            for k, (image_id, path, status) in enumerate(holders):
+                if image_id is not None and path != stored and self._gone(path, status):
+                    holders[k] = (image_id, stored, "ok")
+                    return "moved", (image_id, path)
+        others = [p for _, p, _ in holders if p != stored]
+        if stored not in {p for _, p, _ in holders}:
+            holders.append((None, stored, "ok"))
+        return ("duplicate", others[0]) if others else ("new", None)
+
+    def _gone(self, stored: str, status: str) -> bool:
+        """Known to be gone: marked missing by a scan, or absent while its folder (or the folder it was added
+        from) is there. A file on an unmounted drive is not gone, so its record never moves to a copy."""
+        if status == "missing":
+            return True
+        old = local_path(self._p, stored)
+        if old.exists():
+            return False
+        if old.parent.is_dir():
+            return True
+        return any(stored.startswith(prefix) and root.is_dir() for prefix, root in self._roots)
+
+
+@dataclass
+class _Entry:
+    path: Path
+    values: dict[str, Any]
+    thumb: Thumbnail | None
+    move: tuple[int, str] | None = None  # (image id, old stored path)
 
 
 def add_folder(
@@ -172,99 +267,110 @@ def add_folder(
     workers: int | None = None,
     thumb_size: int = THUMBNAIL_SIZE,
     skip_duplicates: bool = False,
+    read_timeout: float = READ_TIMEOUT_S,
+    reader: Reader | None = None,
 ) -> Task[ImportSummary]:
-    """Import (or re-scan) ``folder``: new and changed files are read, vanished ones marked 'missing'.
+    """Import (or re-scan) ``folder``, or a single file: new and changed files are read, vanished ones marked
+    'missing', moved ones keep their record.
 
     A generator task (see :mod:`micview.core.tasks`): yields progress, returns an :class:`ImportSummary`.
+    ``read_timeout`` is the time one file may take (plus 1 s per 2 MB) before it is reported as stalled.
+    ``reader`` replaces the local worker processes (e.g. a cluster); planning, moves and commits stay here.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise MicviewError(f"{folder}: no such folder.")
+    root = Path(folder)
+    if not root.exists():
+        raise MicviewError(f"{readable(str(root))}: no such folder or file.")
     exts = sorted(extensions) if extensions else None
-    yield Progress(0, 0, f"Scanning {folder}")
-    files = scan_folder(folder, recursive=recursive, extensions=exts)
-    to_read, reappeared, unchanged = _plan(project, files)
-    summary = ImportSummary(unchanged=unchanged)
-    project.images.set_status(reappeared, "ok")
-    summary.missing = _mark_missing(project, folder, {project.to_stored(f) for f in files}, recursive)
-    project.runs.record(
-        "import", f"import:{project.to_stored(folder)}", "add_folder",
-        {"folder": project.to_stored(folder), "recursive": recursive, "extensions": exts},
-    )  # fmt: skip
+    yield Progress(0, 0, f"Scanning {readable(str(root))}")
+    found = scan(root, recursive=recursive, extensions=exts)
+    plan = _plan(project, found.files)
+    summary = ImportSummary(unchanged=plan.unchanged)
+    summary.skipped = [(stored_path(project, p), reason) for p, reason in found.skipped]
+    project.images.set_status(plan.reappeared, "ok")
+    present = {stored_path(project, f.path) for f in found.files}
+    summary.missing = _mark_missing(project, root, present, recursive)
+    root_stored = stored_path(project, root)
+    params = {"folder": root_stored, "recursive": recursive, "extensions": exts, "file": not root.is_dir()}
+    project.runs.record("import", f"import:{root_stored}", "add_folder", params)
     n_workers = workers if workers is not None else min(4, os.cpu_count() or 1)
-    hashes = dict(project.con.execute("SELECT content_hash, path FROM images WHERE content_hash IS NOT NULL"))
-    batch: list[tuple[Path, dict[str, Any], Thumbnail | None]] = []
+    index = _ContentIndex(project)
+    batch: list[_Entry] = []
     try:
-        for i, (path, values, thumb) in enumerate(_read_many(to_read, n_workers, thumb_size), start=1):
-            if _note_duplicate(project, path, values, hashes, summary) and skip_duplicates:
-                summary.skipped_duplicates += 1
-            else:
-                batch.append((path, values, thumb))
+        reads = (reader or _read_many)(plan.to_read, n_workers, thumb_size, read_timeout)
+        for i, (path, values, thumb) in enumerate(reads, start=1):
+            entry = _place(project, index, plan, _Entry(path, values, thumb), summary, skip_duplicates)
+            if entry is not None:
+                batch.append(entry)
             if len(batch) >= _BATCH:
                 _commit(project, batch, summary)
-            yield Progress(i, len(to_read), path.name)
+            yield Progress(i, len(plan.to_read), readable(path.name))
     except (GeneratorExit, KeyboardInterrupt):  # cancelled: keep what was already read
         _commit(project, batch, summary)
         raise
     _commit(project, batch, summary)
+    summary.drop_moved_from_missing()
     return summary
 
 
-def _note_duplicate(
-    project: Project, path: Path, values: dict[str, Any], hashes: dict[str, str], summary: ImportSummary
-) -> bool:
-    h = values.get("content_hash")
-    stored = project.to_stored(path)
-    if h is None:
-        return False
-    other = hashes.setdefault(h, stored)
-    if other != stored:
-        summary.duplicates.append((stored, other))
-        return True
-    return False
+def _place(
+    project: Project, index: _ContentIndex, plan: _Plan, entry: _Entry, summary: ImportSummary, skip: bool
+) -> _Entry | None:
+    """Decide whether a file read is a moved record, a duplicate (maybe skipped) or simply new or changed."""
+    stored = stored_path(project, entry.path)
+    new = stored not in plan.known
+    kind, ref = index.place(stored, entry.values.get("content_hash"), new=new)
+    if kind == "moved":
+        entry.move = ref
+    elif kind == "duplicate":
+        summary.duplicates.append((stored, ref))
+        if skip and new:
+            summary.skipped_duplicates += 1
+            return None
+    return entry
 
 
-def _commit(
-    project: Project, batch: list[tuple[Path, dict[str, Any], Thumbnail | None]], summary: ImportSummary
-) -> None:
+def _storable(values: dict[str, Any]) -> dict[str, Any]:
+    """Text from a file or a message may hold undecodable bytes (surrogates) SQLite cannot store."""
+    return {k: readable(v) if isinstance(v, str) else v for k, v in values.items()}
+
+
+def _commit(project: Project, batch: list[_Entry], summary: ImportSummary) -> None:
     if not batch:
         return
     with project.transaction():
-        for path, values, thumb in batch:
-            existed = project.images.by_path(path) is not None
-            project.images.upsert(path, values, thumb)
-            if values["status"] == "error":
-                summary.errors.append((project.to_stored(path), str(values["error"])))
-            if existed:
+        for e in batch:
+            stored = stored_path(project, e.path)
+            if e.move is not None:
+                project.images.move(e.move[0], e.path)
+                summary.moved.append((e.move[1], stored))
+            elif project.images.by_path(e.path) is not None:
                 summary.updated += 1
             else:
                 summary.added += 1
+            project.images.upsert(e.path, _storable(e.values), e.thumb)
+            if e.values["status"] == "error":
+                summary.errors.append((stored, readable(str(e.values["error"]))))
     batch.clear()
 
 
 def rescan(project: Project, *, workers: int | None = None) -> Task[ImportSummary]:
-    """Re-scan every folder previously added to the project, with the options it was added with."""
+    """Re-scan every folder (and file) previously added to the project, with the options it was added with."""
     roots: dict[str, dict[str, Any]] = {}
     for run in project.runs.all("import"):
         roots[run.params["folder"]] = run.params
     total = ImportSummary()
     for params in roots.values():
-        folder = project.resolve(params["folder"])
-        if not folder.is_dir():
-            yield Progress(0, 0, f"{folder} is not reachable; its images are kept as they are")
+        root = local_path(project, params["folder"])
+        reachable = root.parent.is_dir() if params.get("file") else root.is_dir()
+        if not reachable:
+            yield Progress(0, 0, f"{readable(str(root))} is not reachable; its images are kept as they are")
+            continue
+        if params.get("file") and not root.exists():
+            total.missing += _mark_missing(project, root, set(), False)
             continue
         result = yield from add_folder(
-            project, folder, recursive=params["recursive"], extensions=params["extensions"], workers=workers
+            project, root, recursive=params["recursive"], extensions=params["extensions"], workers=workers
         )
-        _merge(total, result)
+        total.merge(result)
+    total.drop_moved_from_missing()  # a file moved from one added folder to another
     return total
-
-
-def _merge(total: ImportSummary, part: ImportSummary) -> None:
-    total.added += part.added
-    total.updated += part.updated
-    total.unchanged += part.unchanged
-    total.errors += part.errors
-    total.missing += part.missing
-    total.duplicates += part.duplicates
-    total.skipped_duplicates += part.skipped_duplicates
