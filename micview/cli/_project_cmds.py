@@ -12,7 +12,7 @@ from typing import Any
 from micview.cli._progress import run_with_bar
 from micview.cli._table import table
 from micview.core.csv_io import export_csv, import_labels
-from micview.core.importer import ImportSummary, add_folder, rescan
+from micview.core.importer import READ_TIMEOUT_S, ImportSummary, add_folder, rescan
 from micview.core.store import Project
 
 
@@ -22,13 +22,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(func=cmd_new)
 
-    p = sub.add_parser("add", help="import a folder of images", description="Import (or re-scan) a folder of images.")
+    p = sub.add_parser(
+        "add", help="import folders or files of images",
+        description="Import (or re-scan) folders of images, or single image files.",
+    )  # fmt: skip
     p.add_argument("project", type=Path)
-    p.add_argument("folder", type=Path)
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="a folder (searched recursively) or a file")
     p.add_argument("--no-recursive", dest="recursive", action="store_false", help="only the folder itself")
     p.add_argument("--ext", help="comma-separated extensions to import, e.g. .tif,.dm4 (default: all supported)")
     p.add_argument("--workers", type=int, help="reader processes (default: number of cores, at most 4)")
     p.add_argument("--skip-duplicates", action="store_true", help="do not import files identical to one already in")
+    p.add_argument("--read-timeout", type=float, default=READ_TIMEOUT_S, metavar="SECONDS",
+                   help=f"give up on a file whose read stalls (default {READ_TIMEOUT_S:g}, plus 1 s per 2 MB)")  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_add)
 
@@ -75,8 +80,13 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def _print_summary(s: ImportSummary) -> None:
-    print(f"{s.added} added, {s.updated} updated, {s.unchanged} unchanged, {len(s.errors)} could not be read, "
-          f"{len(s.missing)} missing, {len(s.duplicates)} duplicates")  # fmt: skip
+    print(f"{s.added} added, {s.updated} updated, {s.unchanged} unchanged, {len(s.moved)} moved, "
+          f"{len(s.errors)} could not be read, {len(s.skipped)} skipped, {len(s.missing)} missing, "
+          f"{len(s.duplicates)} duplicates")  # fmt: skip
+    for old, new in s.moved[:10]:
+        print(f"  moved: {old} -> {new} (labels and history kept)")
+    for path, reason in s.skipped[:10]:
+        print(f"  skipped: {path}: {reason}")
     for path, reason in s.errors[:20]:
         print(f"  not imported: {path}: {reason}")
     if len(s.errors) > 20:
@@ -88,10 +98,14 @@ def _print_summary(s: ImportSummary) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    total = ImportSummary()
     with Project.open(args.project) as project:
-        task = add_folder(project, args.folder, recursive=args.recursive, extensions=_split(args.ext),
-                          workers=args.workers, skip_duplicates=args.skip_duplicates)  # fmt: skip
-        _print_summary(run_with_bar(task, quiet=args.quiet))
+        for path in args.paths:
+            task = add_folder(project, path, recursive=args.recursive, extensions=_split(args.ext),
+                              workers=args.workers, skip_duplicates=args.skip_duplicates,
+                              read_timeout=args.read_timeout)  # fmt: skip
+            total.merge(run_with_bar(task, quiet=args.quiet))
+    _print_summary(total)
     return 0
 
 
