@@ -105,3 +105,27 @@ def test_cluster_spec_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
     with pytest.raises(ClusterError, match="Cannot reach the Dask scheduler"), open_client("tcp://127.0.0.1:9"):
         pass
+
+
+def test_dask_reader_imports_like_the_local_reader(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader add_folder would use with --dask: same records and thumbnails as the in-process reader."""
+    from micview.core import importer
+    from micview.ml.distributed.reading import dask_reader
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for f in sorted((shared_data / "miclib" / "images").glob("*.jpg"))[:5]:
+        shutil.copy(f, folder / f.name)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
+    with Project.create(tmp_path / "local.micview") as local:
+        run_task(add_folder(local, folder, workers=1))
+        expected = {r.name: (r.status, r.content_hash, r.width) for r in local.images.all()}
+    with open_client("local:1") as client, Project.create(tmp_path / "dask.micview") as remote:
+        monkeypatch.setattr(importer, "_read_many", dask_reader(client, batch=2))
+        summary = run_task(add_folder(remote, folder))
+        got = {r.name: (r.status, r.content_hash, r.width) for r in remote.images.all()}
+        thumbs = [remote.images.thumbnail(r.id) for r in remote.images.all(status="ok")]
+    assert got == expected and expected["broken.jpg"][0] == "error" and summary.added == 6
+    assert all(t is not None for t in thumbs)
