@@ -153,7 +153,9 @@ def cached_map(project: Project, model_id: str, method: str, params: dict[str, A
     run = project.runs.latest(map_key(model_id, method, params))
     if run is None:
         return None
-    ids, xy = project.runs.load_array(run.id, "ids"), project.runs.load_array(run.id, "xy")
+    from micview.ml.map_growth import map_points
+
+    ids, xy = map_points(project, run.id)  # with the points placed on it later (watch mode)
     current, _ = project.embeddings.for_images(model_id)
     if not np.array_equal(np.sort(ids), np.sort(current)):
         return None
@@ -194,14 +196,16 @@ def map_task(
     params: dict[str, Any] | None = None,
     *,
     in_process: bool | None = None,
+    refit: bool = False,
 ) -> Task[MapResult]:
     """Get or compute the map of ``model_id``'s embeddings (a generator task).
 
     ``in_process`` (default: true for UMAP) computes in a spawned worker process that a cancel terminates.
+    ``refit`` computes a new map even when a stored one covers every image (e.g. many were placed later).
     """
     params = full_params(method, params)
     yield Progress(0, 0, f"Looking for a stored {method.upper()} map")
-    found = cached_map(project, model_id, method, params)
+    found = None if refit else cached_map(project, model_id, method, params)
     if found is not None:
         return found
     if in_process is None:
