@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--skip-duplicates", action="store_true", help="do not import files identical to one already in")
     p.add_argument("--read-timeout", type=float, default=READ_TIMEOUT_S, metavar="SECONDS",
                    help=f"give up on a file whose read stalls (default {READ_TIMEOUT_S:g}, plus 1 s per 2 MB)")  # fmt: skip
+    p.add_argument("--dask", metavar="ADDRESS|local:N",
+                   help="read the files on a Dask cluster: a scheduler address or local:N (docs/dask.md)")  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_add)
 
@@ -99,14 +103,27 @@ def _print_summary(s: ImportSummary) -> None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     total = ImportSummary()
-    with Project.open(args.project) as project:
+    with Project.open(args.project) as project, _dask_reader(args.dask) as reader:
         for path in args.paths:
             task = add_folder(project, path, recursive=args.recursive, extensions=_split(args.ext),
                               workers=args.workers, skip_duplicates=args.skip_duplicates,
-                              read_timeout=args.read_timeout)  # fmt: skip
+                              read_timeout=args.read_timeout, reader=reader)  # fmt: skip
             total.merge(run_with_bar(task, quiet=args.quiet))
     _print_summary(total)
     return 0
+
+
+@contextlib.contextmanager
+def _dask_reader(spec: str | None) -> Iterator[Any]:
+    """``None`` (the local reader processes) without --dask; else a reader on the cluster, closed after."""
+    if not spec:
+        yield None
+        return
+    from micview.ml.distributed import open_client
+    from micview.ml.distributed.reading import dask_reader
+
+    with open_client(spec) as client:
+        yield dask_reader(client)
 
 
 def cmd_rescan(args: argparse.Namespace) -> int:

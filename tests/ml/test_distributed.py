@@ -129,3 +129,20 @@ def test_dask_reader_imports_like_the_local_reader(
         thumbs = [remote.images.thumbnail(r.id) for r in remote.images.all(status="ok")]
     assert got == expected and expected["broken.jpg"][0] == "error" and summary.added == 6
     assert all(t is not None for t in thumbs)
+
+
+def test_cli_add_and_embed_with_dask(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from micview.cli import main
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for f in sorted((shared_data / "miclib" / "images").glob("*.jpg"))[:3]:
+        shutil.copy(f, folder / f.name)
+    path = str(tmp_path / "cli.micview")
+    assert main(["new", path]) == 0
+    assert main(["add", path, str(folder), "--dask", "local:1", "-q"]) == 0
+    assert main(["embed", path, "--dask", "local:1", "-q"]) == 0
+    assert "3 embedded" in capsys.readouterr().out
+    with Project.open(Path(path)) as project:
+        assert len(project.images.all(status="ok")) == 3 and len(project.embeddings.matrix(MODEL)[0]) == 3
+    assert main(["embed", path, "--dask", "local:0"]) == 1
