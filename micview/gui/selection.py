@@ -1,7 +1,7 @@
-"""Shared, observable state: which images are selected, and the current search results.
+"""Two parts of the :class:`~micview.gui.session.Session`: which images are selected, and the search results.
 
-Why one object and not widget-to-widget calls (architecture.md, napari EventedModel / glue Hub): the thumbnail
-grid, the scatter, the labelling controller and the side panel all observe the same :class:`Selection`, so
+Why shared objects and not widget-to-widget calls (architecture.md, napari EventedModel / glue Hub): the
+thumbnail grid, the map, the side panel and the Classify tab all observe the same :class:`Selection`, so
 adding a new view never means wiring it to every other one. Setters ignore no-op changes, which is what
 breaks the grid → selection → grid feedback loop.
 """

@@ -123,6 +123,7 @@ class Session(QObject):
         self.thumbnails.clear()
         self.classify.update(scores=None, status="", busy="")
         self.map.generation += 1  # maps still computing for the old project are dropped when they arrive
+        self.map.embedding = False
         self.map.set_empty("")
         self._project = project
         self.catalog.reload(project)

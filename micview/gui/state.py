@@ -116,6 +116,7 @@ class MapState(QObject):
         self.action = ""
         self.progress = ""
         self.generation = 0
+        self.embedding = False  # vectors are being computed (the map will follow)
 
     def set_data(self, data: MapData | None, progress: str = "") -> None:
         self.data, self.progress = data, progress

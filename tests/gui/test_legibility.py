@@ -1,4 +1,5 @@
-"""The categorical palette: at least 20 colours a user can tell apart, on the dark background."""
+"""Legibility: at least 20 colours a user can tell apart on the dark background, and captions that keep what
+tells files apart."""
 
 from __future__ import annotations
 
@@ -32,3 +33,16 @@ def test_a_class_keeps_its_colour() -> None:
     assert color_for("class 3", classes) == category_color(3)
     assert color_for(None, classes).name() == UNLABELLED.lower()
     assert color_for("unknown", classes) == color_for("unknown", classes)
+
+
+def test_captions_keep_what_tells_files_apart(qtbot) -> None:
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from micview.gui.browser.delegate import caption
+
+    fm = QFontMetrics(QFont())
+    assert caption("000001.jpg", fm, 1000) == "000001.jpg"
+    width = fm.horizontalAdvance("000001") + 2
+    assert caption("000001.jpg", fm, width) == "000001"  # the extension goes first
+    tight = caption("plate-B07_well-A12_drop1_2024-03-11.tif", fm, 64)
+    assert tight.endswith("11") and "…" in tight and fm.horizontalAdvance(tight) <= 64

@@ -28,6 +28,18 @@ def test_welcome_then_project_from_folder(qtbot, window, images: Path) -> None:
     assert window.map_panel.empty.button.isVisibleTo(window)
 
 
+def test_the_sample_opens_labelled_and_embedded(qtbot, window, images: Path) -> None:
+    w = window
+    job = w.ctl.project.open_sample(images)  # the generated images (their folder holds the sample's LICENCE.txt)
+    wait_job(qtbot, job)
+    qtbot.waitUntil(lambda: w.session.map.data is not None, timeout=120_000)
+    labels = w.project.labels.labels("structure")
+    assert w.session.task.name == "structure" and len(labels) == 8  # two images in three
+    assert all(labels[r.id] == r.folder for r in w.session.catalog.rows if r.id in labels)
+    assert len(w.browser.model.labels) == 8 and w.scatter.color_combo.currentText() == "Label: structure"
+    assert "Compute embeddings" not in [b.text() for b in w.notice_bar.buttons]  # it is already computing them
+
+
 def test_rectangle_and_lasso_select_thumbnails(qtbot, embedded_window) -> None:
     w = embedded_window
     xy, ids = w.scatter.xy, w.scatter.ids

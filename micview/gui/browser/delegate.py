@@ -17,6 +17,17 @@ Index = QModelIndex | QPersistentModelIndex
 PAD = 6
 
 
+def caption(name: str, fm: QFontMetrics, width: int) -> str:
+    """The file name as it fits ``width``: whole; else without its extension (images of one folder share it);
+    else the stem elided in the middle, keeping its end (where numbered files differ: ``0…0123``)."""
+    if fm.horizontalAdvance(name) <= width:
+        return name
+    stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
+    if fm.horizontalAdvance(stem) <= width:
+        return stem
+    return fm.elidedText(stem, Qt.TextElideMode.ElideMiddle, width)
+
+
 class ThumbnailDelegate(QStyledItemDelegate):
     def __init__(self, size: int = 128) -> None:
         super().__init__()
@@ -67,8 +78,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _name(painter: QPainter, option: QStyleOptionViewItem, index: Index, cell: QRect, pic: QRect) -> None:
-        text_rect = QRect(cell.x() + 4, pic.bottom() + 3, cell.width() - 8, option.fontMetrics.height())
-        name = option.fontMetrics.elidedText(str(index.data()), Qt.TextElideMode.ElideMiddle, text_rect.width())
+        text_rect = QRect(cell.x() + 2, pic.bottom() + 3, cell.width() - 4, option.fontMetrics.height())
+        name = caption(str(index.data()), option.fontMetrics, text_rect.width())
         painter.setPen(option.palette.text().color())
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
 

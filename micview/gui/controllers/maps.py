@@ -40,21 +40,28 @@ class MapController:
         if project is None:
             return None
         model_id, device, path = self.session.model_id, self.session.settings.device, project.path
+        self.session.map.embedding = True
         if self.session.map.data is None:
             self.session.map.set_empty(f"Computing embeddings with {model_id}…")
         return self.session.jobs.start(
             f"Embed with {model_id}", lambda: background.embed(path, model_id, device), pool="model",
             on_result=self._on_embedded,
             on_error=lambda msg, details: self._failed("Embedding failed", msg, details),
-            on_cancel=self.refresh,
+            on_cancel=self._on_cancelled,
         )  # fmt: skip
 
     def _on_embedded(self, summary: Any) -> None:
+        self.session.map.embedding = False
         rate = f" ({summary.images_per_s:.0f} images/s)" if summary.embedded else ""
         self.session.status(f"Embedded {summary.embedded:,} images with {summary.model_id}{rate}.")
         self.refresh()
 
+    def _on_cancelled(self) -> None:
+        self.session.map.embedding = False
+        self.refresh()
+
     def _failed(self, title: str, message: str, details: str) -> None:
+        self.session.map.embedding = False
         self.session.errors.report(title, message, details)
         self.refresh()
 
@@ -78,6 +85,9 @@ class MapController:
             return
         model_id = self.session.model_id
         if not any(m == model_id and n for m, n, _ in project.embeddings.models()):
+            if state.embedding:
+                state.set_empty(f"Computing embeddings with {model_id}…")
+                return
             count = len(self.session.catalog)
             what = f"{count:,} image{'s' * (count != 1)}" if count else "the images"
             state.set_empty(f"No embeddings with {model_id} yet. Computing them for {what} makes the map and "

@@ -6,6 +6,7 @@ reported to the session's error log, never raised to the caller.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,21 +69,25 @@ class ProjectController:
         if self.session.project is not None:
             self.session.set_project(None)
 
-    def new_from_folder(self, folder: Path, project_path: Path | None = None) -> Job | None:
+    def new_from_folder(
+        self, folder: Path, project_path: Path | None = None, then: Callable[[], object] | None = None
+    ) -> Job | None:
         """Create (or reopen) ``folder/<name>.micview`` and import the folder into it in the background."""
         path = project_path or folder / f"{folder.name or 'images'}{PROJECT_SUFFIX}"
         ok = self.open(path) if path.exists() else self.create(path)
-        return self.add_folder(folder) if ok else None
+        return self.add_folder(folder, then) if ok else None
 
     # -- adding images ----------------------------------------------------------------------------------------
-    def add_folder(self, folder: Path) -> Job | None:
+    def add_folder(self, folder: Path, then: Callable[[], object] | None = None) -> Job | None:
+        """Import ``folder`` in the background; ``then()`` runs once the views show the new images."""
         project = self.session.project
         if project is None:
             return None
         path = project.path
         return self.session.jobs.start(
             f"Import {folder.name or folder}", lambda: background.import_folder(path, folder),
-            on_result=self._on_import_done, on_error=self._on_import_failed, on_cancel=self._on_import_cancelled,
+            on_result=lambda summary: self._on_import_done(summary, then),
+            on_error=self._on_import_failed, on_cancel=self._on_import_cancelled,
         )  # fmt: skip
 
     def add_files(self, files: list[Path]) -> Job | None:
@@ -123,23 +128,25 @@ class ProjectController:
             )  # fmt: skip
         return [j for j in jobs if j is not None]
 
-    def _on_import_done(self, summary: Any) -> None:
+    def _on_import_done(self, summary: Any, then: Callable[[], object] | None = None) -> None:
         if self.session.project is None:
             return
         self.session.catalog.reload(self.session.project)
         self.session.import_finished.emit(summary)
-        actions: list[tuple[str, str]] = []
-        if summary.errors:
-            actions.append(("Show the files that could not be read", "import_errors"))
         from micview.gui.controllers.maps import MapController
 
         maps = MapController(self.session)
-        if summary.added or summary.updated:
+        maps.refresh()
+        if then is not None:
+            then()
+        actions: list[tuple[str, str]] = []
+        if summary.errors:
+            actions.append(("Show the files that could not be read", "import_errors"))
+        if (summary.added or summary.updated) and not self.session.map.embedding:
             if self.session.settings.embed_after_import:
                 maps.embed()
             elif maps.missing_embeddings():
                 actions.append(("Compute embeddings", "embed"))
-        maps.refresh()
         self.session.notify(import_text(summary), tuple(actions))
 
     def _on_import_failed(self, message: str, details: str) -> None:
@@ -169,11 +176,8 @@ class ProjectController:
         if not (folder / "LICENCE.txt").exists():
             write_sample(folder)
         path = folder / "sample.micview"
-        fresh = not path.exists()
-        job = self.new_from_folder(folder, path)
-        if job is not None and fresh:
-            job.returned.connect(lambda _s: self._label_sample(folder))
-        return job
+        then = (lambda: self._label_sample(folder)) if not path.exists() else None
+        return self.new_from_folder(folder, path, then)
 
     def _label_sample(self, folder: Path) -> None:
         """Label two images in three so the sample has both labelled and unlabelled images to explore."""
