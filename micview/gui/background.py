@@ -37,36 +37,14 @@ def import_folder(path: Path, folder: Path) -> Gen:
 
 
 def import_files(path: Path, files: list[Path]) -> Gen:
-    """Add single files (dropped on the window): read one by one, committed in batches of 16."""
-    from micview.core.importer import ImportSummary, read_file
+    """Add single files (dropped on the window), each the way ``micview add FILE`` adds it."""
+    from micview.core.importer import ImportSummary, add_folder
 
-    summary = ImportSummary()
+    total = ImportSummary()
     with Project.open(path) as project:
-        batch: list[tuple[Path, dict[str, Any], Any]] = []
-        try:
-            for i, file in enumerate(files, start=1):
-                values, thumb = read_file(str(file))
-                batch.append((file, values, thumb))
-                if len(batch) >= 16:
-                    _commit(project, batch, summary)
-                yield Progress(i, len(files), file.name)
-        finally:
-            _commit(project, batch, summary)
-    return summary
-
-
-def _commit(project: Project, batch: list[tuple[Path, dict[str, Any], Any]], summary: Any) -> None:
-    with project.transaction():
-        for file, values, thumb in batch:
-            existed = project.images.by_path(file) is not None
-            project.images.upsert(file, values, thumb)
-            if values.get("status") == "error":
-                summary.errors.append((project.to_stored(file), str(values.get("error"))))
-            if existed:
-                summary.updated += 1
-            else:
-                summary.added += 1
-    batch.clear()
+        for file in files:
+            total.merge((yield from add_folder(project, file)))
+    return total
 
 
 # -- labels in and out ---------------------------------------------------------------------------------------------

@@ -28,6 +28,10 @@ def import_text(summary: Any) -> str:
         parts.append(f"{failed:,} file{'s' * (failed != 1)} could not be read")
     if summary.missing:
         parts.append(f"{len(summary.missing):,} no longer found")
+    if summary.moved:
+        parts.append(f"{len(summary.moved):,} moved (labels kept)")
+    if summary.skipped:
+        parts.append(f"{len(summary.skipped):,} skipped (not regular files)")
     return ", ".join(parts) + "."
 
 
