@@ -134,6 +134,11 @@ def ask_label_columns(w: MainWindow, path: Path) -> LabelColumnsDialog | None:
     except (MicviewError, OSError) as exc:
         w.session.errors.report("Cannot read the CSV", str(exc))
         return None
+    if "file" not in header:
+        columns = ", ".join(header[:12]) + (" …" if len(header) > 12 else "")
+        w.session.errors.report("No “file” column", f"{path.name} has no “file” column to match images by "
+                                f"(its columns: {columns}). Name the column of file names “file”.")  # fmt: skip
+        return None
     dialog = LabelColumnsDialog(path, header, guessed, rows, w)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.accepted.connect(lambda: w.ctl.label_files.import_labels(path, dialog.tasks()))

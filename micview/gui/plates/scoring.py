@@ -76,10 +76,12 @@ def recalibrate_task(path: Path, model_id: str = "marco") -> Generator[Progress,
     predictions, which become the latest model output the grid and the exports show.
     """
     from micview.ml.classify import classify, task_view
-    from micview.ml.embedding import embed_project
+    from micview.ml.embedding import embed_project, todo_rows
+    from micview.ml.model_cache import shared
 
     with Project.open(path) as project:
-        yield from embed_project(project, model_id)
+        if todo_rows(project, model_id)[0]:
+            yield from embed_project(project, model_id, embedder=shared().embedder(model_id))
         return (yield from classify(project, task_view(project, TASK), model_id, zero_shot=False))
 
 
