@@ -40,6 +40,26 @@ def test_the_sample_opens_labelled_and_embedded(qtbot, window, images: Path) -> 
     assert "Compute embeddings" not in [b.text() for b in w.notice_bar.buttons]  # it is already computing them
 
 
+def test_a_task_of_35_classes_with_60_character_names_fits_a_laptop(qtbot, embedded_window) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    w = embedded_window
+    w.resize(1280, 800)
+    classes = [f"class {k:02d} " + "very long microstructure description " * 2 for k in range(35)]
+    assert min(map(len, classes)) >= 60
+    w.ctl.labelling.define("long", [c[:80] for c in classes])
+    w.session.selection.set([w.browser.model.rows[0].id])
+    QApplication.processEvents()
+    assert w.minimumSizeHint().width() <= 1280 and w.width() <= 1280
+    bar = w.label_bar
+    assert len(bar.key_buttons) == 9 and all(b.isVisible() and b.text().startswith(f"{k + 1} ")
+                                              for k, b in enumerate(bar.key_buttons))  # fmt: skip
+    assert bar.more_button.isVisible() and len(bar.more_menu.actions()) == 26
+    bar.more_menu.actions()[-1].trigger()  # the 35th class, from the menu
+    assert w.project.labels.labels("long") == {w.browser.model.rows[0].id: classes[34][:80]}
+    assert w.scatter.color_combo.currentText() == "Label: long" and len(w.scatter.legend.texts()) == 2
+
+
 def test_rectangle_and_lasso_select_thumbnails(qtbot, embedded_window) -> None:
     w = embedded_window
     xy, ids = w.scatter.xy, w.scatter.ids
