@@ -20,6 +20,7 @@ from micview.core.errors import Cancelled, MicviewError
 # Each module has register(subparsers); they import their heavy libraries inside the command functions only.
 _COMMAND_MODULES = (
     "_project_cmds", "_task_cmds", "_model_cmds", "_plate_cmds", "_vqa_cmds", "_classify_cmds", "_safety_cmds",
+    "_watch_cmds", "_analysis_cmds",
 )  # fmt: skip
 
 

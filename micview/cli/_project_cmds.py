@@ -70,6 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("out", type=Path, help="CSV file to write")
     p.add_argument("--tasks", help="comma-separated tasks (default: all)")
     p.add_argument("--labelled-only", action="store_true", help="only images with a user label")
+    p.add_argument("--map", action="store_true", help="add map_x, map_y of the newest stored map (micview map)")
     p.set_defaults(func=cmd_export)
 
 
@@ -207,6 +208,12 @@ def _print_info(info: dict[str, Any]) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
-        n = export_csv(project, args.out, tasks=_split(args.tasks), labelled_only=args.labelled_only)
+        if args.map:
+            from micview.ml.map_export import export_with_map
+
+            n, run = export_with_map(project, args.out, tasks=_split(args.tasks), labelled_only=args.labelled_only)
+            print(f"map_x, map_y from the {run.method.upper()} map of {run.model_id} (map run {run.id})")
+        else:
+            n = export_csv(project, args.out, tasks=_split(args.tasks), labelled_only=args.labelled_only)
     print(f"Wrote {n} rows to {args.out}")
     return 0
