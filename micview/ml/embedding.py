@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +142,12 @@ def _run(
     workers: int,
     store_dtype: str,
 ) -> Task[None]:
+    """Decode threads → assembler thread (stack + normalise into the model's tensor) → forward here → commit.
+
+    The assembler prepares batch i + 1 while the model runs batch i (torch releases the GIL), so the model
+    never waits for the uint8 → float conversion. The first batch is small (:data:`FIRST_BATCH`) so the model
+    starts after a few decodes instead of a whole batch of them.
+    """
     from micview.ml.preprocess import load_square
 
     size = model.preprocess.size
@@ -149,34 +157,92 @@ def _run(
 
     window = 2 * summary.batch_size + workers
     done = 0
-    with closing(prefetch(rows, load, workers=workers, window=window)) as outcomes:
-        for batch in batched(outcomes, lambda: summary.batch_size):
-            _embed_batch(project, model, _good(batch, summary), summary, store_dtype)
-            done += len(batch)
-            yield Progress(done, len(rows), Path(batch[-1].item.path).name)
+    with (
+        closing(prefetch(rows, load, workers=workers, window=window)) as outcomes,
+        ThreadPoolExecutor(1, thread_name_prefix="micview-assemble") as assembler,
+    ):
+        batches = _ramped(outcomes, summary)
+        ahead = assembler.submit(_assemble, model, next(batches, None))
+        try:
+            while (ready := ahead.result()) is not None:
+                ahead = assembler.submit(_assemble, model, next(batches, None))
+                _embed_batch(project, model, ready, summary, store_dtype)
+                done += len(ready.batch)
+                yield Progress(done, len(rows), Path(ready.batch[-1].item.path).name)
+        finally:
+            ahead.cancel()
+            wait([ahead])  # the assembler may be inside the decode iterator: let it leave before closing it
 
 
-def _embed_batch(
-    project: Project,
-    model: Embedder,
-    ok: list[Outcome[ImageRow, np.ndarray]],
-    summary: EmbedSummary,
-    dtype: str,
-) -> None:
-    """Encode and store one batch in one transaction (committed before the caller yields progress)."""
+FIRST_BATCH = 8
+
+
+def _ramped(outcomes: Iterator[Outcome[ImageRow, np.ndarray]], summary: EmbedSummary) -> Iterator[list[Any]]:
+    """Batches: a small first one to start the model early, then ``summary.batch_size`` (re-read each time)."""
+    first = True
+
+    def size() -> int:
+        return min(FIRST_BATCH, summary.batch_size) if first else summary.batch_size
+
+    for batch in batched(outcomes, size):
+        first = False
+        yield batch
+
+
+@dataclass
+class _Ready:
+    batch: list[Outcome[ImageRow, np.ndarray]]
+    ok: list[Outcome[ImageRow, np.ndarray]]
+    pixels: np.ndarray | None
+    tensor: Any
+
+
+def _assemble(model: Embedder, batch: list[Outcome[ImageRow, np.ndarray]] | None) -> _Ready | None:
+    """Runs in the assembler thread: the batch's good images as uint8 pixels and as the model's input."""
+    if batch is None:
+        return None
+    ok = [o for o in batch if o.error is None]
     if not ok:
-        return
-    vectors = encode_adaptive(model, np.stack([o.value for o in ok]), summary)  # type: ignore[misc]
-    hashes = [o.item.content_hash or "" for o in ok]
-    project.embeddings.put(model.id, hashes, vectors, run_id=summary.run_id, dtype=dtype)
-    summary.embedded += len(ok)
+        return _Ready(batch, ok, None, None)
+    pixels = np.stack([o.value for o in ok])  # type: ignore[misc]
+    if not _plain(model):  # feature variants and MARCO have their own encode_pixels: call it as it is
+        return _Ready(batch, ok, pixels, None)
+    return _Ready(batch, ok, pixels, model._to_input(pixels))  # the same conversion encode_pixels does, ahead
 
 
-def _good(batch: list[Outcome[ImageRow, np.ndarray]], summary: EmbedSummary) -> list[Outcome[ImageRow, np.ndarray]]:
-    for o in batch:
+def _plain(model: Embedder) -> bool:
+    return isinstance(model, Embedder) and type(model).encode_pixels is Embedder.encode_pixels
+
+
+def _embed_batch(project: Project, model: Embedder, ready: _Ready, summary: EmbedSummary, dtype: str) -> None:
+    """Encode and store one batch in one transaction (committed before the caller yields progress)."""
+    for o in ready.batch:
         if o.error is not None:
             summary.failed.append((o.item.path, str(o.error)))
-    return [o for o in batch if o.error is None]
+    if ready.pixels is None:
+        return
+    vectors = _forward(model, ready, summary)
+    hashes = [o.item.content_hash or "" for o in ready.ok]
+    project.embeddings.put(model.id, hashes, vectors, run_id=summary.run_id, dtype=dtype)
+    summary.embedded += len(ready.ok)
+
+
+def _forward(model: Embedder, ready: _Ready, summary: EmbedSummary) -> np.ndarray:
+    """The prepared tensor through the model; on out-of-memory, the halving path from the pixels."""
+    from micview.ml.device import is_out_of_memory
+    from micview.ml.embedder import l2_normalise
+
+    if ready.tensor is None:
+        return encode_adaptive(model, ready.pixels, summary)  # type: ignore[arg-type]
+    try:
+        out = model.encode_tensor(ready.tensor)
+    except (RuntimeError, MemoryError) as exc:
+        if not (isinstance(exc, MemoryError) or is_out_of_memory(exc)):
+            raise
+        ready.tensor = None
+        _free_cache(model.device)
+        return encode_adaptive(model, ready.pixels, summary)  # type: ignore[arg-type]
+    return l2_normalise(out.float().cpu().numpy())
 
 
 def encode_adaptive(model: Embedder, pixels: np.ndarray, summary: EmbedSummary) -> np.ndarray:
