@@ -6,6 +6,7 @@ a text query, or an image file that is not in the project — and finds the proj
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Collection
 from pathlib import Path
@@ -21,22 +22,46 @@ from micview.ml.registry import DEFAULT_MODEL, get_spec, load_embedder
 
 
 def load_index(
-    project: Project, model_id: str, *, dtype: str = "float32", approximate: bool | None = None
+    project: Project,
+    model_id: str,
+    *,
+    dtype: str = "float32",
+    approximate: bool | None = None,
+    reuse: bool = True,
 ) -> VectorIndex:
     """Every embedded 'ok' image of the project for ``model_id``; an error telling how to embed when none.
 
     ``approximate`` (default: from :data:`micview.ml.ann.APPROXIMATE_FROM` rows on) attaches the quantized
     candidate index, kept as a cache file beside the project; results are re-ranked exactly either way.
+    ``reuse`` keeps the last index in memory and brings it up to date with :func:`refresh_index` on the next
+    call (reading only new vectors), so repeated searches in a large project do not re-read every vector.
+    The returned index may be shared with later callers: treat it as read-only.
     """
-    ids, matrix = project.embeddings.for_images(model_id)
-    if len(ids) == 0:
-        raise ModelError(
-            f"No images of this project are embedded with {model_id} yet; run "
-            f"`micview embed {project.path} --model {model_id}` first."
-        )
-    index = VectorIndex(ids, matrix, dtype=dtype)
-    _maybe_approximate(project, model_id, index, approximate)
+    key = (str(project.path.resolve()), model_id, dtype, approximate)
+    with _REUSE_LOCK:
+        index = _REUSED.get(key) if reuse else None
+        if index is not None:
+            refresh_index(project, model_id, index)
+        else:
+            hashes = _current_hashes(project, model_id)
+            ids, matrix = project.embeddings.for_images(model_id)
+            index = VectorIndex(ids, matrix, dtype=dtype)
+            _HASHES[index] = hashes  # so that a later refresh sees files that changed since
+        if len(index) == 0:
+            raise ModelError(
+                f"No images of this project are embedded with {model_id} yet; run "
+                f"`micview embed {project.path} --model {model_id}` first."
+            )
+        if index.approximate is None:
+            _maybe_approximate(project, model_id, index, approximate)
+        if reuse:
+            _REUSED.clear()  # one index at a time: at 1M × 512 it is 2.5 GB
+            _REUSED[key] = index
     return index
+
+
+_REUSE_LOCK = threading.Lock()
+_REUSED: dict[tuple[str, str, str, bool | None], VectorIndex] = {}
 
 
 def _maybe_approximate(project: Project, model_id: str, index: VectorIndex, approximate: bool | None) -> None:
@@ -53,13 +78,7 @@ def refresh_index(project: Project, model_id: str, index: VectorIndex) -> tuple[
     refresh has a new content hash, so its row is replaced; the approximate index follows the changes
     through :class:`VectorIndex`.
     """
-    current: dict[int, str] = dict(
-        project.con.execute(
-            "SELECT i.id, i.content_hash FROM images i JOIN embeddings e "
-            "ON e.content_hash = i.content_hash AND e.model_id = ? WHERE i.status = 'ok'",
-            (model_id,),
-        ).fetchall()
-    )
+    current = _current_hashes(project, model_id)
     known = _HASHES.get(index, {})
     gone = [i for i in index.ids.tolist() if i not in current or known.get(i, current[i]) != current[i]]
     index.remove(np.asarray(gone, np.int64))
@@ -68,6 +87,15 @@ def refresh_index(project: Project, model_id: str, index: VectorIndex) -> tuple[
         index.add(*_vectors_of(project, model_id, new, [current[i] for i in new]))
     _HASHES[index] = current
     return len(new), len(gone)
+
+
+def _current_hashes(project: Project, model_id: str) -> dict[int, str]:
+    """Image id → content hash of every 'ok' image that has a ``model_id`` vector."""
+    sql = (
+        "SELECT i.id, i.content_hash FROM images i JOIN embeddings e "
+        "ON e.content_hash = i.content_hash AND e.model_id = ? WHERE i.status = 'ok'"
+    )
+    return dict(project.con.execute(sql, (model_id,)).fetchall())
 
 
 _HASHES: weakref.WeakKeyDictionary[VectorIndex, dict[int, str]] = weakref.WeakKeyDictionary()

@@ -120,3 +120,21 @@ def test_approximate_index_from_the_project_and_incremental_refresh(embedded: Pr
     assert set(index.ids.tolist()) == set(exact.ids.tolist()) - {gone}
     assert np.allclose(index.vector(int(late[0])), exact.vector(int(late[0])), atol=1e-6)
     assert refresh_index(embedded, "effnet-lite0", index) == (0, 0)
+
+
+def test_load_index_is_reused_and_follows_the_project(embedded: Project) -> None:
+    from micview.ml.search import load_index
+
+    first = load_index(embedded, "effnet-lite0")
+    assert load_index(embedded, "effnet-lite0") is first  # reused, not re-read
+    row = embedded.images.get(int(first.ids[0]))
+    # the file changed: a new content hash with its own vector replaces the image's row on the next call
+    new_hash = "0" * 32
+    vector = np.random.default_rng(0).normal(size=(1, first.dim)).astype(np.float32)
+    embedded.embeddings.put("effnet-lite0", [new_hash], vector)
+    with embedded.transaction() as con:
+        con.execute("UPDATE images SET content_hash = ? WHERE id = ?", (new_hash, row.id))
+    again = load_index(embedded, "effnet-lite0")
+    assert again is first and len(again) == len(first)
+    assert np.allclose(again.vector(row.id), vector[0] / np.linalg.norm(vector), atol=1e-3)
+    assert load_index(embedded, "effnet-lite0", reuse=False) is not first
