@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from micview.cli._label_report import print_label_report
 from micview.cli._progress import run_with_bar
 from micview.cli._table import table
 from micview.core.csv_io import export_csv, import_labels
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=int, help="reader processes (default: number of cores, at most 4)")
     p.add_argument("--skip-duplicates", action="store_true", help="do not import files identical to one already in")
     p.add_argument("--read-timeout", type=float, default=READ_TIMEOUT_S, metavar="SECONDS",
-                   help=f"give up on a file whose read stalls (default {READ_TIMEOUT_S:g}, plus 1 s per 2 MB)")  # fmt: skip
+                   help=f"give up on a file whose read stalls (default {READ_TIMEOUT_S:g} s, +1 s/2 MB)")  # fmt: skip
     p.add_argument("--dask", metavar="ADDRESS|local:N",
                    help="read the files on a Dask cluster: a scheduler address or local:N (docs/dask.md)")  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -55,6 +56,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--key", default="file", help="the column naming the image (default: file)")
     p.add_argument("--tasks", help="comma-separated label-task columns (default: columns with few distinct values)")
     p.add_argument("--author", help="who labelled (stored with each label)")
+    p.add_argument(
+        "--last-wins",
+        action="store_true",
+        help="where rows for one image disagree, write the last one (default: write none, list them)",
+    )
+    p.add_argument(
+        "--match-names",
+        action="store_true",
+        help="join paths whose folders the project lacks by file name, when unique (a CSV from elsewhere)",
+    )
     p.set_defaults(func=cmd_import_labels)
 
     p = sub.add_parser("info", help="summarise a project", description="Summarise a project.")
@@ -135,18 +146,9 @@ def cmd_rescan(args: argparse.Namespace) -> int:
 
 def cmd_import_labels(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
-        r = import_labels(project, args.csv, key=args.key, tasks=_split(args.tasks), author=args.author)
-    print(f"{r.matched} of {r.rows} rows matched an image.")
-    for task, n in r.tasks.items():
-        print(f"  task '{task}': {n} labels written")
-    if r.fields:
-        print(f"  metadata columns: {', '.join(r.fields)}")
-    for value in r.unmatched[:20]:
-        print(f"  no image for: {value}")
-    for value in r.ambiguous[:20]:
-        print(f"  several images named: {value} (use a path relative to the project)")
-    if len(r.unmatched) > 20:
-        print(f"  ... {len(r.unmatched)} unmatched rows in all")
+        r = import_labels(project, args.csv, key=args.key, tasks=_split(args.tasks), author=args.author,
+                          last_wins=args.last_wins, match_names=args.match_names)  # fmt: skip
+    print_label_report(r)
     return 0
 
 

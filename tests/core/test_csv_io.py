@@ -22,6 +22,7 @@ def project(tmp_path: Path) -> Project:
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], **kw: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding=kw.get("encoding", "utf-8")) as f:
         w = csv.writer(f, delimiter=kw.get("delimiter", ","))
         w.writerow(header)
@@ -117,3 +118,104 @@ def test_export_is_atomic_when_it_fails(project: Project, tmp_path: Path, monkey
         export_csv(project, out)
     assert out.read_text() == "previous export\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv")] == []
+
+
+# -- labels never land on the wrong image -------------------------------------------------------------------------
+def test_a_path_with_folders_matches_only_that_path(tmp_path: Path) -> None:
+    """The issue's case: the project holds plateA/000002.jpg only; a row for plateB/000002.jpg is not it."""
+    with Project.create(tmp_path / "p.micview") as p:
+        image_id = p.images.upsert(tmp_path / "plateA" / "000002.jpg", {"status": "ok"})
+        src = tmp_path / "labels.csv"
+        src.write_text("file,outcome\nplateB/000002.jpg,crystals\n")
+        r = import_labels(p, src, tasks=["outcome"])
+        assert (r.matched, r.unmatched) == (0, ["plateB/000002.jpg"]) and p.labels.labels("outcome") == {}
+        src.write_text("file,outcome\nplateA/000002.jpg,crystals\n000002.jpg,clear\n")  # folder path; bare name
+        r = import_labels(p, src, tasks=["outcome"], last_wins=True)
+        assert r.matched == 2 and p.labels.labels("outcome") == {image_id: "clear"}
+        src.write_text("file,outcome\nplateB/000002.jpg,precipitate\n")  # a CSV from another layout, on request
+        assert import_labels(p, src, tasks=["outcome"], match_names=True).matched == 1
+        assert p.labels.labels("outcome") == {image_id: "precipitate"}
+
+
+def test_paths_relative_to_the_csv_and_ambiguous_readings(project: Project, tmp_path: Path) -> None:
+    ids = {r.path: r.id for r in project.images.all()}
+    sub = tmp_path / "a"
+    write_csv(sub / "labels.csv", ["file", "k"], [["002.jpg", "x"], ["../b/003.tif", "y"], ["dup.jpg", "z"]])
+    r = import_labels(project, sub / "labels.csv", tasks=["k"])
+    assert project.labels.labels("k") == {ids["a/002.jpg"]: "x", ids["b/003.tif"]: "y"} and r.ambiguous == ["dup.jpg"]
+    # "b/dup.jpg" read from the CSV's folder c/ means c/b/dup.jpg: not there, so only the project reading counts
+    write_csv(tmp_path / "c" / "l.csv", ["file", "k"], [["b/dup.jpg", "w"]])
+    assert import_labels(project, tmp_path / "c" / "l.csv", tasks=["k"]).matched == 1
+    # both readings name an image, different ones: ambiguous, not a guess
+    project.images.upsert(tmp_path / "a" / "a" / "001.jpg", {"status": "ok"})
+    write_csv(sub / "both.csv", ["file", "k"], [["a/001.jpg", "v"]])
+    r = import_labels(project, sub / "both.csv", tasks=["k"])
+    assert r.ambiguous == ["a/001.jpg"] and ids["a/001.jpg"] not in project.labels.labels("k")
+
+
+def test_rows_that_disagree_are_reported_and_not_written(project: Project, tmp_path: Path) -> None:
+    ids = {r.path: r.id for r in project.images.all()}
+    src = write_csv(
+        tmp_path / "l.csv", ["file", "outcome", "site"],
+        [["a/001.jpg", "clear", "x"], ["a/002.jpg", "clear", "y"], ["./a/001.jpg", "crystals", "x"],
+         ["a/002.jpg", "clear", "y"], ["b/003.tif", "clear", "q"]],
+    )  # fmt: skip
+    r = import_labels(project, src, tasks=["outcome"])
+    assert [(c.file, c.lines, c.values) for c in r.conflicts] == [
+        ("a/001.jpg", [2, 4], {"outcome": ["clear", "crystals"]})
+    ]
+    assert project.labels.labels("outcome") == {ids["a/002.jpg"]: "clear", ids["b/003.tif"]: "clear"}
+    assert ids["a/001.jpg"] not in project.fields.column("site")  # none of the conflicting rows was written
+    r = import_labels(project, src, tasks=["outcome"], last_wins=True)
+    assert len(r.conflicts) == 1 and project.labels.labels("outcome")[ids["a/001.jpg"]] == "crystals"
+
+
+def test_columns_named_like_built_in_fields_are_imported_by_rule_or_reported(project: Project, tmp_path: Path) -> None:
+    ids = {r.path: r.id for r in project.images.all()}
+    src = write_csv(
+        tmp_path / "l.csv",
+        ["file", "outcome", "outcome_pred", "note", "tags", "magnification", "detector", "status", "width",
+         "marco_score", "", "microscope_model"],
+        [["a/001.jpg", "clear", "precipitate", "recheck", "good; plate 1", "5000", "", "ok", "10", "0.7", "", "X1"],
+         ["a/002.jpg", "clear", "clear", "", "", "", "", "missing", "11", "0.2", "stray", "X1"]],
+    )  # fmt: skip
+    r = import_labels(project, src, tasks=["outcome"])
+    assert project.fields.note(ids["a/001.jpg"]) == "recheck" and r.notes == 1
+    assert project.fields.tags() == {ids["a/001.jpg"]: ["good", "plate 1"]} and r.tags == 2
+    assert r.renamed == {"magnification": "csv_magnification"}  # differs from the file's own (None): kept aside
+    assert project.fields.column("csv_magnification") == {ids["a/001.jpg"]: "5000", ids["a/002.jpg"]: None}
+    assert project.images.get(ids["a/001.jpg"]).magnification is None  # the file's own value is untouched
+    assert set(r.ignored) == {"outcome_pred", "detector", "status", "width", "column 11"}
+    assert "model output" in r.ignored["outcome_pred"] and "same as" in r.ignored["detector"]
+    assert "computes" in r.ignored["status"] and "no name" in r.ignored["column 11"]
+    assert project.fields.column("marco_score")[ids["a/001.jpg"]] == "0.7"  # a user's *_score column is data
+    assert project.fields.column("microscope_model")[ids["a/001.jpg"]] == "X1"
+    assert set(r.fields) == {"marco_score", "microscope_model", "csv_magnification"}
+
+
+def test_a_repeated_column_is_refused_and_extra_cells_are_reported(project: Project, tmp_path: Path) -> None:
+    src = tmp_path / "l.csv"
+    src.write_text("file,site,site\na/001.jpg,x,y\n")
+    with pytest.raises(CsvError, match="'site' appear more than once"):
+        import_labels(project, src)
+    src.write_text("file,site\na/001.jpg,x,lost?\na/002.jpg,y\n")
+    assert import_labels(project, src, tasks=[]).long_rows == [2]
+
+
+def test_export_and_import_keep_any_text_exactly(project: Project, tmp_path: Path) -> None:
+    """A cell that really starts with ', a tab or spaces comes back as written (the ' and spaces were stripped)."""
+    texts = ["'quoted", "''twice", "'=not a formula", "\tlead tab", "  spaced  ", "=1+1", "-", "a;b\tc", "line\nbreak"]
+    ids = [r.id for r in project.images.all()]
+    for i, text in zip(ids, texts, strict=False):
+        project.labels.set([i], "=task", text)
+        project.fields.set_many({i: {" field ": text}})
+        project.fields.set_note(i, text)
+    out = tmp_path / "out.csv"
+    export_csv(project, out)
+    with Project.create(tmp_path / "q.micview") as q:
+        for row in project.images.all():
+            q.images.upsert(project.images.abspath(row), {"status": "ok"})
+        import_labels(q, out, tasks=["=task"])
+        assert q.labels.labels("=task") == project.labels.labels("=task")
+        assert q.fields.column(" field ") == project.fields.column(" field ")
+        assert {i: q.fields.note(i) for i in ids} == {i: project.fields.note(i) for i in ids}

@@ -98,7 +98,7 @@ def read_csv_items(
     if not explicit and (task is None or task not in header):
         others = [c for c in header if c != image_col]
         raise CsvError(f"{path}: choose the task column with --task (one of: {', '.join(others)}).")
-    matcher, out = ImageMatcher(project, path.parent), McqSet([], task)
+    matcher, out = ImageMatcher(project, path.parent, names="any"), McqSet([], task)
     if not explicit and options is None:
         options = _options(None, task or "", [r[task or ""] for r in rows if r[task or ""]])
     options = tuple(options or ())
