@@ -3,8 +3,7 @@
 Writing: a cell a spreadsheet would run as a formula (it starts with ``= + - @``, a tab or a carriage return)
 gets a leading ``'``, and so does a cell that really starts with ``'``. Reading removes exactly one such
 ``'`` (when the next character is one of those, or another ``'``) and nothing else: no spaces are trimmed, so
-a label ``" crystals "`` stays what it was. This is also how spreadsheets treat the ``'`` text prefix, so a
-CSV opened and saved again in Excel or LibreOffice reads the same.
+a label ``" crystals "`` stays what it was.
 
 Reading is tolerant of spreadsheets' habits (a BOM, ``;`` or tab as the delimiter, Windows-1252 text) and
 reports what it cannot read instead of dropping it: a header with the same column twice is refused, and rows
