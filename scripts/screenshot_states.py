@@ -146,6 +146,7 @@ class RealStates(States):
         self.w.side_panel.panel_named("VQA").load_button.click()  # no VLM here: what the user is told
         pump(self.app, lambda: not [j for j in s.jobs.running()])
         shots.save("07-vqa", self.w)
+        self.quiet()
         self.side_tab("Analysis")
         shots.save("08-analysis", self.w)
         self.side_tab("Info")

@@ -38,11 +38,26 @@ API (other features — the Analysis tab, the Models dialog, read-only projects 
   (:meth:`ViewerController.open <micview.gui.controllers.viewer.ViewerController.open>`).
 * ``import_finished(summary)`` — an :class:`~micview.core.importer.ImportSummary` just arrived.
 
-Controllers (``micview.gui.controllers``) are built from the session and keep no state of their own, so a
-panel makes the ones it needs: ``ProjectController`` (open, create, close, add folders/files, import labels,
-export CSV, recent projects), ``MapController`` (embed, maps), ``SearchController``, ``ViewerController``,
-``LabellingController`` (tasks, keys, undoable label writes), ``ClassifyController``, ``PlatesController``.
-A panel is registered with ``side_panel.register_panel(name, factory)`` where ``factory(session) -> QWidget``.
+Controllers (``micview.gui.controllers``) are built from the session and keep no state of their own (it all
+lives here), so a panel makes the ones it needs; ``Controllers.of(session)`` bundles one of each:
+
+* ``ProjectController``: ``open(path)``, ``create(path)``, ``close()``, ``new_from_folder(folder,
+  project_path, then)``, ``add_folder(folder, then)``, ``add_files(files)``, ``add_paths(paths)`` (a drop),
+  ``import_errors()``, ``open_sample(folder)``. Errors go to ``errors``, never raised.
+* ``LabelFilesController``: ``preview(csv)``, ``import_labels(csv, tasks)``, ``export(out, scope)`` with scope
+  ``"all"``, ``"selection"`` or ``"shown"``.
+* ``LabellingController``: ``tasks()``, ``set_task(name)``, ``define(name, classes)``, ``assign(k)``,
+  ``remove()``, ``write(task, {id: label}, text)`` (one undoable step), ``push(command)``.
+* ``MapController``: ``embed()``, ``refresh()``, ``set_method(m)``, ``set_model(id)``, ``model_choices()``.
+* ``SearchController``: ``text(query)``, ``similar()``, ``clear()``.
+* ``ViewerController``: ``open(id)``, ``open_current()``, ``neighbour(id, step)``, ``read_frame(...)``.
+* ``ClassifyController``: ``run(req)``, ``retrain(req)``, ``suggest(req, cb)``, ``evaluate(req, cb)``, ``accept()``.
+* ``PlatesController``: ``score_well(...)``, ``score_with_marco(...)``, ``learn_scores(...)``, ``export_csv/png``.
+
+Jobs return results through ``on_result``; a controller writes them into the session, whose signals update
+the views. A side-panel tab is registered with ``side_panel.register_panel(name, factory)``, where
+``factory(session) -> QWidget``; a long job of a new feature is a generator task started with ``session.jobs``
+(models from :func:`micview.ml.model_cache.shared`).
 """
 
 from __future__ import annotations
