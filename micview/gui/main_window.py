@@ -34,6 +34,7 @@ from micview.gui.labelling import LabelBar
 from micview.gui.map_panel import MapPanel
 from micview.gui.menus import build_menus
 from micview.gui.notice_bar import NoticeBar
+from micview.gui.panels.watch_panel import notice_actions
 from micview.gui.plates import PlateView
 from micview.gui.session import Session
 from micview.gui.settings import Settings
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         toggle.clicked.connect(lambda: self.jobs_dock.setVisible(not self.jobs_dock.isVisible()))
         self.notice_bar = NoticeBar({
             "import_errors": self.show_import_errors, "embed": self.ctl.maps.embed,
-            "undo": self.session.undo_stack.undo,
+            "undo": self.session.undo_stack.undo, **notice_actions(self.session, self.side_dock, self.side_panel),
         })  # fmt: skip
         self.statusBar().addWidget(self.notice_bar, 1)
         self.statusBar().addPermanentWidget(JobsStatus(self.session.jobs, toggle))

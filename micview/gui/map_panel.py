@@ -17,6 +17,7 @@ from micview.gui.columns import column_names, column_values
 from micview.gui.controllers.maps import MapController
 from micview.gui.scatter import ScatterWidget
 from micview.gui.session import Session
+from micview.gui.watch_overlay import WatchOverlay
 from micview.gui.widgets import wrapping_label
 
 
@@ -60,6 +61,7 @@ class MapPanel(QWidget):
         for signal in (session.tasks_changed, session.fields_changed, session.catalog.changed):
             signal.connect(self._refresh_columns)
         session.labels_changed.connect(self._on_labels_changed)
+        self.watch_overlay = WatchOverlay(session, self.scatter)  # new points' rings, wells' trajectories
         self._on_map_changed()
 
     def _on_map_changed(self) -> None:

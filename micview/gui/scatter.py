@@ -1,32 +1,54 @@
-"""The embedding map: one pyqtgraph ScatterPlotItem over numpy arrays, linked to the session.
+"""The embedding map: every image a point, linked to the session; interactive at a million points.
 
-At 100k points everything is array-based: one ``setData`` for the points, one brush list for the colours, a
-second small item for the highlighted (selected) points and a third for search results, a KD-tree for
-clicks and hovers. Clicking, rectangle and lasso write to the session's :class:`Selection`; selecting
-elsewhere highlights points here through ``Selection.changed``; the points come from ``session.map``. The
-legend sits beside the plot (never over the points) and collapses.
+The points are drawn by one item that shows each point when zoomed in and a density picture when zoomed out
+(:mod:`micview.gui.map`); colours are a code per point and a small table, never a brush per point. Clicking,
+box and lasso write to the session's :class:`Selection` (exact against every point, not what is drawn);
+selecting elsewhere marks points here through ``Selection.changed``; the points come from ``session.map``.
+The legend sits beside the plot (never over the points) and collapses.
+
+Hooks for other views: :meth:`ScatterWidget.highlight` marks a set of images under a key with its own style
+(search results and the selection are two such marks); :meth:`ScatterWidget.add_overlay` adds any pyqtgraph
+item (a trajectory line, labels) in map coordinates; :meth:`ScatterWidget.positions` gives images' map
+coordinates to draw them with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from micview.gui.map import colouring
+from micview.gui.map.marks import MapMarksItem, MarkStyle
+from micview.gui.map.point_index import RowIndex
+from micview.gui.map.points_item import MapPointsItem
+from micview.gui.map.region import in_polygon
 from micview.gui.map_legend import MapLegend
-from micview.gui.palette import RESULT, SELECTED, UNLABELLED, color_for, ramp
-from micview.gui.scatter_tools import PointPicker, SelectViewBox, points_in_polygon
+from micview.gui.palette import RESULT, SELECTED
+from micview.gui.scatter_tools import PointPicker, SelectViewBox
 from micview.gui.session import Session
 from micview.gui.widgets import compact_combo, elided_label
 
 # name -> (values by image id, ordered classes or None for numeric)
 ColumnProvider = Callable[[str], tuple[dict[int, Any], list[str] | None]]
 MAX_LEGEND = 200
+SELECTION = MarkStyle(SELECTED, size=11, width=2, z=2)
+RESULTS = MarkStyle(RESULT, size=15, width=2, z=1)
+OVERLAY_Z = 5.0  # above the points (0), below the marks (10)
 
 
 class HoverCard(QWidget):
@@ -71,10 +93,11 @@ class ScatterWidget(QWidget):
         self.session = session
         self.selection, self.results = session.selection, session.results
         self.ids = np.zeros(0, np.int64)
-        self._shown_ids: np.ndarray | None = None
         self.xy = np.zeros((0, 2), np.float32)
-        self._row_of: dict[int, int] = {}
+        self._shown_ids: np.ndarray | None = None
+        self._index = RowIndex(self.ids)
         self._picker: PointPicker | None = None
+        self._own_rows: np.ndarray | None = None
         self.thumbnail_for: Callable[[int], QPixmap | None] = session.thumbnails.get
         self.name_for: Callable[[int], str] = session.catalog.name
         self.columns: ColumnProvider = lambda _n: ({}, [])
@@ -116,12 +139,12 @@ class ScatterWidget(QWidget):
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMenuEnabled(False)
-        self.points = pg.ScatterPlotItem(pxMode=True, pen=None, size=7)
-        self.highlight = pg.ScatterPlotItem(pxMode=True, size=11, brush=None, pen=pg.mkPen(SELECTED, width=2))
-        self.result_ring = pg.ScatterPlotItem(pxMode=True, size=15, brush=None, pen=pg.mkPen(RESULT, width=2))
-        for item, z in ((self.points, 0), (self.result_ring, 1), (self.highlight, 2)):
-            item.setZValue(z)
-            self.plot.addItem(item)
+        self.points = MapPointsItem()
+        self.marks = MapMarksItem(self.points)
+        self.points.setZValue(0)
+        self.marks.setZValue(10)
+        self.plot.addItem(self.points)
+        self.plot.addItem(self.marks, ignoreBounds=True)
         self.legend = MapLegend()
         self.empty_label = pg.TextItem("", color="#9aa0a6", anchor=(0.5, 0.5))
         self.plot.addItem(self.empty_label, ignoreBounds=True)
@@ -177,13 +200,12 @@ class ScatterWidget(QWidget):
         self.recolor()
 
     def set_map(self, ids: np.ndarray, xy: np.ndarray, title: str = "") -> None:
-        """Show a map; row ``i`` of ``xy`` is image ``ids[i]``."""
+        """Show a map; row ``i`` of ``xy`` is image ``ids[i]`` (ids unique)."""
         self.ids, self.xy = np.asarray(ids, np.int64), np.asarray(xy, np.float32).reshape(-1, 2)
-        self._row_of = {int(i): r for r, i in enumerate(self.ids)}
+        self._index = RowIndex(self.ids)
         self._picker = PointPicker(self.xy)
-        n = len(self.ids)
-        size = 8 if n < 2_000 else 5 if n < 20_000 else 3
-        self.points.setData(x=self.xy[:, 0], y=self.xy[:, 1], data=self.ids, size=size)
+        self.marks.clear()
+        self.points.set_points(self.xy[:, 0], self.xy[:, 1], colouring.plain(len(self.ids)))
         self.recolor()
         self._on_selection_changed(None)
         self._on_results_changed()
@@ -191,6 +213,49 @@ class ScatterWidget(QWidget):
         self.status.setText(title)
         self.empty_label.setText("")
 
+    def recolor(self) -> None:
+        """Colour points by the chosen column, with a legend (categories, or min/max for numbers)."""
+        name = self.color_combo.currentText()
+        if not len(self.ids) or not name:
+            self.points.set_colouring(colouring.plain(len(self.ids)))
+            self.legend.set_entries("", [])
+            return
+        values, classes = self.columns(name)
+        if classes is None:
+            found = colouring.numeric(self._index, values)
+        else:
+            found = colouring.categorical(self._index, values, classes)
+        self.points.set_colouring(found)
+        entries = found.entries
+        self.legend.set_entries(name, entries[:MAX_LEGEND], len(entries) - MAX_LEGEND)
+
+    def highlight(
+        self, ids: Iterable[int] | np.ndarray, style: MarkStyle | None = None, key: str = "highlight"
+    ) -> None:
+        """Mark the points of ``ids`` under ``key`` above the colours (rings by default; see :class:`MarkStyle`),
+        replacing what ``key`` marked; an empty ``ids`` removes the mark. Ids not on the map are ignored.
+        "selection" and "results" are the keys this widget uses itself."""
+        self.marks.set_mark(key, self._index.rows(ids), style or MarkStyle(SELECTED, size=13, width=2, z=3))
+
+    def highlighted(self, key: str = "highlight") -> np.ndarray:
+        """The image ids marked under ``key``, in map order."""
+        return self.ids[np.sort(self.marks.rows(key))]
+
+    def positions(self, ids: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(found, xy)`` for each id given: whether it is on the map, and its map coordinates (0 where not)."""
+        found, rows = self._index.lookup(ids)
+        return found, np.where(found[:, None], self.xy[rows], 0.0) if len(self.ids) else np.zeros((len(found), 2))
+
+    def add_overlay(self, item: QGraphicsItem, z: float = OVERLAY_Z) -> None:
+        """Draw a pyqtgraph item in map coordinates above the points (e.g. ``pg.PlotCurveItem`` through the
+        :meth:`positions` of a well's images over time). It does not change the zoom that fits the map."""
+        item.setZValue(z)
+        self.plot.addItem(item, ignoreBounds=True)
+
+    def remove_overlay(self, item: QGraphicsItem) -> None:
+        self.plot.removeItem(item)
+
+    # -- observers ------------------------------------------------------------------------------------------------
     def _on_map_changed(self) -> None:
         state = self.session.map
         data = state.data
@@ -204,39 +269,22 @@ class ScatterWidget(QWidget):
             self.set_map(data.ids, data.xy, data.title)
         self.status.setText(" · ".join(t for t in (data.title, state.progress) if t))
 
-    def recolor(self) -> None:
-        """Colour points by the chosen column, with a legend (categories, or min/max for numbers)."""
-        name = self.color_combo.currentText()
-        if not len(self.ids) or not name:
-            self.points.setBrush(pg.mkBrush(UNLABELLED))
-            self.legend.set_entries("", [])
-            return
-        values, classes = self.columns(name)
-        if classes is None:
-            brushes, entries = _numeric_brushes(self.ids, values)
-        else:
-            brushes, entries = _category_brushes(self.ids, values, classes)
-        self.points.setBrush(brushes)
-        self.legend.set_entries(name, entries[:MAX_LEGEND], len(entries) - MAX_LEGEND)
-
-    # -- observers ------------------------------------------------------------------------------------------------
-    def _rows(self, ids: Any) -> np.ndarray:
-        return np.fromiter((self._row_of[int(i)] for i in ids if int(i) in self._row_of), np.int64)
-
     def _on_selection_changed(self, source: object) -> None:
-        rows = self._rows(self.selection.ids)
-        self.highlight.setData(x=self.xy[rows, 0], y=self.xy[rows, 1]) if len(rows) else self.highlight.clear()
+        if source is self and self._own_rows is not None:
+            rows = self._own_rows  # what a box or lasso here just selected: no lookup
+        else:
+            rows = self._index.rows(self.selection.as_array())
+        self.marks.set_mark("selection", rows, SELECTION)
 
     def _on_results_changed(self) -> None:
-        rows = self._rows(self.results.ids)
-        self.result_ring.setData(x=self.xy[rows, 0], y=self.xy[rows, 1]) if len(rows) else self.result_ring.clear()
+        self.marks.set_mark("results", self._index.rows(self.results.ids), RESULTS)
 
     def _on_color_changed(self, _name: str) -> None:
         self.recolor()
 
     # -- mouse --------------------------------------------------------------------------------------------------
     def pick(self, scene_pos: QPointF, radius_px: float = 8.0) -> int | None:
-        """Image id under ``scene_pos`` (scene coordinates), via the KD-tree."""
+        """Image id under ``scene_pos`` (scene coordinates): the nearest point on screen, among all points."""
         if self._picker is None or not self.vb.sceneBoundingRect().contains(scene_pos):
             return None
         p = self.vb.mapSceneToView(scene_pos)
@@ -261,10 +309,16 @@ class ScatterWidget(QWidget):
         self.selection.set(ids, source=self, current=image_id)
 
     def _on_region_selected(self, polygon: np.ndarray, modifiers: Any) -> None:
-        chosen = self.ids[points_in_polygon(self.xy, polygon)]
+        rows = np.flatnonzero(in_polygon(self.points.x, self.points.y, polygon))
+        chosen = self.ids[rows]
         if modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
-            chosen = np.concatenate([self.selection.as_array(), chosen])
-        self.selection.set(chosen.tolist(), source=self)
+            self.selection.set(np.concatenate([self.selection.as_array(), chosen]).tolist(), source=self)
+            return
+        self._own_rows = rows  # the selection will be exactly these rows' ids (map ids are unique)
+        try:
+            self.selection.set(chosen.tolist(), source=self)
+        finally:
+            self._own_rows = None
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self._hover_pos = scene_pos
@@ -277,40 +331,3 @@ class ScatterWidget(QWidget):
             return
         widget_pos = self.plot.mapFromScene(self._hover_pos)
         self.hover.show_at(widget_pos, self.thumbnail_for(image_id), self.name_for(image_id))
-
-
-def _category_brushes(
-    ids: np.ndarray, values: dict[int, Any], classes: list[str]
-) -> tuple[list[Any], list[tuple[str, QColor]]]:
-    seen = sorted(
-        {str(v) for v in values.values() if v is not None},
-        key=lambda v: (v not in classes, classes.index(v) if v in classes else 0, v),
-    )
-    lut = {v: pg.mkBrush(color_for(v, classes)) for v in seen}
-    none = pg.mkBrush(QColor(UNLABELLED).darker(130))
-    brushes = [lut.get(str(values[i]), none) if values.get(i) is not None else none for i in ids.tolist()]
-    entries = [(v, color_for(v, classes)) for v in seen]
-    if any(values.get(i) is None for i in ids.tolist()):
-        entries.append(("(none)", QColor(UNLABELLED).darker(130)))
-    return brushes, entries
-
-
-def _numeric_brushes(ids: np.ndarray, values: dict[int, Any]) -> tuple[list[Any], list[tuple[str, QColor]]]:
-    arr = np.array([_as_float(values.get(i)) for i in ids.tolist()], np.float64)
-    finite = np.isfinite(arr)
-    if not finite.any():
-        return [pg.mkBrush(UNLABELLED)] * len(ids), [("(no values)", QColor(UNLABELLED))]
-    lo, hi = np.nanpercentile(arr[finite], [1, 99])
-    t = np.clip((arr - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(arr), 0.5)
-    lut = [pg.mkBrush(ramp(k / 31)) for k in range(32)]
-    none = pg.mkBrush(QColor(UNLABELLED).darker(130))
-    brushes = [lut[int(v * 31)] if ok else none for v, ok in zip(np.nan_to_num(t), finite, strict=True)]
-    entries = [(f"{lo:.4g}", ramp(0.0)), (f"{(lo + hi) / 2:.4g}", ramp(0.5)), (f"{hi:.4g}", ramp(1.0))]
-    return brushes, entries
-
-
-def _as_float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")

@@ -28,7 +28,9 @@ RESERVED = {
 }
 _REGISTRY: dict[str, PanelFactory] = {}
 # micview's own panels, imported when the first window is built (Qt-only modules; models load on use).
-_BUILTIN_PANELS = ("micview.gui.panels.classify_panel", "micview.gui.panels.vqa_panel")
+_BUILTIN_PANELS = (
+    "micview.gui.panels.classify_panel", "micview.gui.panels.vqa_panel", "micview.gui.panels.watch_panel",
+)  # fmt: skip
 
 
 def _register_builtin() -> None:

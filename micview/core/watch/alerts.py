@@ -122,7 +122,7 @@ class JsonLinesSink:
         except OSError as exc:
             log.warning("could not write an alert to %s (%s)", self.path, exc.strerror or exc)
 
-    def close(self) -> None:
+    def close(self, wait_s: float | None = None) -> None:
         pass
 
 

@@ -6,11 +6,13 @@ screen, whatever the number of images.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from micview.gui.browser.model import LABEL_ROLE, PRED_ROLE, SCORE_ROLE
+from micview.gui.browser.model import ID_ROLE, LABEL_ROLE, PRED_ROLE, SCORE_ROLE
 from micview.gui.palette import ACCENT, RESULT, color_for
 
 Index = QModelIndex | QPersistentModelIndex
@@ -33,6 +35,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         super().__init__()
         self.size = size
         self.classes: list[str] = []
+        self.is_new: Callable[[object], bool] = lambda _id: False  # watch mode's "new" chip (watch_state)
         self._chip_font = QFont()
         self._chip_font.setPointSizeF(max(7.0, self._chip_font.pointSizeF() - 1.5))
         self._chip_font.setBold(True)
@@ -95,6 +98,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         score = index.data(SCORE_ROLE)
         if score is not None:
             self._chip(painter, f"{score:.3f}", QColor(RESULT), pic.topLeft(), left=True, dark_text=True)
+        if self.is_new(index.data(ID_ROLE)):
+            self._chip(painter, "NEW", QColor("#ffb020"), pic.bottomRight(), bottom=True, dark_text=True)
 
     def _chip(
         self, painter: QPainter, text: str, color: QColor, anchor: object, *, left: bool = False,

@@ -28,6 +28,7 @@ from micview.gui.browser.model import ANY, NONE, SORT_KEYS, Filter, ImageListMod
 from micview.gui.columns import FilterColumns
 from micview.gui.controllers.viewer import ViewerController
 from micview.gui.session import Session
+from micview.gui.watch_state import watch_state
 from micview.gui.widgets import compact_combo, elided_label
 
 FILTER_HELP = (
@@ -68,6 +69,8 @@ class BrowserWidget(QWidget):
         self.columns = FilterColumns(None)
         self.model = ImageListModel(session.thumbnails.get, self.columns)
         self.delegate = ThumbnailDelegate(session.settings.thumb_size)
+        self.delegate.is_new = watch_state(session).is_new
+        watch_state(session).changed.connect(lambda: self.view.viewport().update())
         self.view = ThumbnailView(self.model, self.delegate)
         self._syncing = False
         self._build_filter_bar()

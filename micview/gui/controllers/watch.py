@@ -1,0 +1,170 @@
+"""Watch mode in the window: start and stop the watch job, and apply what it reports to the Session.
+
+The watch itself is :func:`micview.ml.watch.watch_folder`, the task ``micview watch`` runs, here as a
+background job on the ``io`` pool (it opens its own project connection; UMAP placement runs in its helper
+process, so the window never waits for numba). Each progress step carries the arrivals and alert hits of
+that moment; on the GUI thread they become: new rows in the catalog (the grid and the plate view update),
+points appended to the shown map (existing points keep their place), ``labels_changed`` for the predictions,
+the "new" highlight (:mod:`micview.gui.watch_state`), a notice per alert and one offering a refit of the map
+when more than 20 % of its points were placed after it was fitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from micview.gui.session import Session
+from micview.gui.state import MapData
+from micview.gui.watch_state import WatchState, watch_state
+from micview.gui.workers import Job
+
+
+class WatchController:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.state: WatchState = watch_state(session)
+
+    @property
+    def job(self) -> Job | None:
+        job = getattr(self.state, "job", None)
+        return job if job is not None and not job.done else None
+
+    def start(self, folder: str | Path, rules: list[str] | None = None, *, polling: bool | None = None,
+              alert_log: str = "", alert_command: str = "") -> Job | None:  # fmt: skip
+        """Watch ``folder`` (until :meth:`stop`); alert ``rules`` as the CLI's ``--alert`` texts."""
+        from micview.core.errors import MicviewError
+        from micview.core.watch import CommandSink, JsonLinesSink, parse_rule
+        from micview.ml.watch import WatchOptions, watch_folder
+
+        project = self.session.project
+        if project is None or self.job is not None:
+            return None
+        try:
+            parsed = tuple(parse_rule(r) for r in (rules or []) if r.strip())
+            sinks: list[Any] = [JsonLinesSink(alert_log)] if alert_log else []
+            sinks += [CommandSink(alert_command)] if alert_command else []
+        except MicviewError as exc:
+            self.session.errors.report("Watch not started", str(exc))
+            return None
+        options = WatchOptions(
+            model_id=self.session.model_id, task=self.session.task.name or None, method=self.session.map.method,
+            device=self.session.settings.device, rules=parsed, polling=polling, separate_process=True,
+        )  # fmt: skip
+        path, folder = project.path, Path(folder)
+        self._wells = _wells(project)
+        job = self.session.jobs.start(
+            f"Watch {folder.name}", lambda: watch_folder(path, folder, options, sinks=sinks), pool="io",
+            on_result=lambda _summary: self._ended(sinks), on_cancel=lambda: self._ended(sinks),
+            on_error=lambda msg, details: self._failed(msg, details, sinks),
+        )  # fmt: skip
+        job.yielded.connect(self._on_step)
+        self.state.job = job  # type: ignore[attr-defined]
+        self.state.set_running(True, str(folder), f"Starting to watch {folder}")
+        return job
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.state.set_status("Stopping…")
+
+    def refit(self) -> Job | None:
+        """Fit the shown map anew on every image (new points then have room of their own), then show it."""
+        project = self.session.project
+        if project is None:
+            return None
+        from micview.gui.controllers.maps import MapController
+
+        path, model_id, method = project.path, self.session.model_id, self.session.map.method
+        self.state.refit_suggested = False
+        self.state.changed.emit()
+        return self.session.jobs.start(
+            f"Refit the {method.upper()} map", lambda: _refit(path, model_id, method),
+            on_result=lambda _r: MapController(self.session).refresh(),
+            on_error=lambda msg, details: self.session.errors.report("Refit failed", msg, details),
+        )  # fmt: skip
+
+    # -- what the job reports (GUI thread) -----------------------------------------------------------------------
+    def _on_step(self, step: Any) -> None:
+        self.state.set_status(step.message)
+        if step.event in ("vanished", "returned"):
+            self.session.status(step.message, 15_000)
+        if step.arrivals:
+            self._show(list(step.arrivals))
+        for hit in step.hits:
+            text = f"Alert ({hit.rule}): {hit.arrival.name} — {hit.why}"
+            self.session.notify(text, (("Show alerts", "watch_alerts"),))
+        self.state.add(list(step.arrivals), list(step.hits))
+        if step.event == "refit":
+            self.state.refit_suggested = True
+            self.session.notify("More than 20 % of the map's points were placed after it was fitted.",
+                                (("Refit map", "refit_map"),))  # fmt: skip
+
+    def _show(self, arrivals: list[Any]) -> None:
+        project = self.session.project
+        if project is None:
+            return
+        catalog = self.session.catalog
+        fresh = [a for a in arrivals if catalog.row(a.image_id) is None]
+        if len(fresh) == len(arrivals):
+            catalog.set_rows(catalog.rows + [project.images.get(a.image_id) for a in fresh])
+        else:
+            catalog.reload(project)  # a file was rewritten: its row changed
+        self._extend_map(arrivals)
+        if self.session.task.name:
+            self.session.labels_changed.emit(self.session.task.name)
+        self._trace_wells(arrivals)
+
+    def _extend_map(self, arrivals: list[Any]) -> None:
+        data = self.session.map.data
+        placed = [a for a in arrivals if a.xy is not None]
+        if data is None or not placed or data.model_id != self.session.model_id:
+            return
+        have = set(data.ids.tolist()) if len(data.ids) < 200_000 else None
+        placed = [a for a in placed if have is None or a.image_id not in have]
+        ids = np.concatenate([data.ids, np.array([a.image_id for a in placed], np.int64)])
+        xy = np.concatenate([data.xy, np.array([a.xy for a in placed], np.float32).reshape(-1, 2)])
+        new = len(self.state.new_ids) + len(placed)
+        text = f"{data.method.upper()} of {len(ids):,} images · {data.model_id} · {new} new"
+        self.session.map.set_data(MapData(ids, xy, data.method, data.model_id, text))
+
+    def _trace_wells(self, arrivals: list[Any]) -> None:
+        from micview.core.watch.wells import trajectories
+
+        project, data = self.session.project, self.session.map.data
+        wells = getattr(self, "_wells", None)
+        if project is None or data is None or wells is None:
+            return
+        for a in arrivals:
+            wells.add(a.image_id, project.to_stored(a.path))
+        wanted = set(wells.where)
+        rows = np.flatnonzero(np.isin(data.ids, np.fromiter(wanted, np.int64, len(wanted))))
+        points = {int(data.ids[r]): (float(data.xy[r, 0]), float(data.xy[r, 1])) for r in rows}
+        self.state.trajectories = trajectories(wells, points)
+
+    def _ended(self, sinks: list[Any]) -> None:
+        for sink in sinks:
+            sink.close(0.2)  # queued alert commands go on in their own thread, each within its time limit
+        self.state.set_running(False, status=f"Stopped watching {self.state.folder}")
+
+    def _failed(self, message: str, details: str, sinks: list[Any]) -> None:
+        self._ended(sinks)
+        self.session.errors.report("Watch stopped", message, details)
+
+
+def _wells(project: Any) -> Any:
+    from micview.core.watch.wells import WellIndex
+
+    return WellIndex.of_project(project)
+
+
+def _refit(path: Path, model_id: str, method: str) -> Any:
+    from micview.core.store import Project
+    from micview.ml.maps import map_task
+
+    with Project.open(path) as project:
+        result = yield from map_task(project, model_id, method, refit=True)
+    return replace(result, cached=False)
