@@ -30,7 +30,10 @@ def _prepare(tmp: Path, model_id: str, method: str) -> Path:
     from micview.core.importer import add_folder
     from micview.core.store import Project
     from micview.core.tasks import run_task
-    from micview.gui.sample_data import write_sample
+    try:
+        from micview.core.sample_data import write_sample
+    except ImportError:  # before the sample images moved to core
+        from micview.gui.sample_data import write_sample  # type: ignore[no-redef]
     from micview.ml.embedding import embed_project
     from micview.ml.maps import map_task
 

@@ -146,3 +146,38 @@ def test_points_added_later_never_move_earlier_ones_and_count_toward_a_refit(map
     assert ids[-2:].tolist() == [10_001, 10_002] and xy[-1].tolist() == [3, 4] and np.array_equal(xy[0], m.xy[0])
     assert added_fraction(mapped, m.run_id) == pytest.approx(2 / (len(m.ids) + 2))
     assert REFIT_ABOVE == 0.2
+
+
+def test_a_new_time_point_joins_its_well_and_a_changed_class_raises_an_alert(mapped: Project, tmp_path):
+    """Plate names (the generic pattern): the new drop image finds the well's previous time point."""
+    from micview.core.importer import add_folder
+    from micview.core.store.annotations import Prediction
+
+    plates = tmp_path / "plates" / "plate7"
+    (plates / "2026-01-01").mkdir(parents=True)
+    (plates / "2026-01-01" / "A1_1.png").write_bytes(png(7))
+    run_task(add_folder(mapped, tmp_path / "plates", workers=1))
+    old = mapped.images.by_path(plates / "2026-01-01" / "A1_1.png")
+    mapped.labels.add_predictions("kind", [Prediction(old.id, "nothing-yet", 0.9)], model_id=MODEL)
+    (plates / "2026-01-08").mkdir()
+    options = WatchOptions(model_id=MODEL, task="kind", marco=False, settle_s=0.3, poll_s=0.2,
+                           rules=(parse_rule("changed"),))  # fmt: skip
+    task = watch_folder(mapped.path, tmp_path / "plates", options)
+
+    def write_later() -> None:
+        time.sleep(1.0)
+        (plates / "2026-01-08" / "A1_1.png").write_bytes(png(8))
+
+    thread = threading.Thread(target=write_later)
+    thread.start()
+    steps = _drive(task, lambda s: any(p.arrivals for p in s))
+    thread.join()
+    (arrival,) = [a for p in steps for a in p.arrivals]
+    assert arrival.well is not None and (arrival.well.plate, arrival.well.well, arrival.well.time) == (
+        "plate7",
+        "A1",
+        "2026-01-08",
+    )
+    assert arrival.well.previous_image == old.id and arrival.well.previous_label == "nothing-yet"
+    (hit,) = [h for p in steps for h in p.hits]
+    assert hit.rule == "changed" and "nothing-yet →" in hit.why
