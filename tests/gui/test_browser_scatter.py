@@ -76,7 +76,7 @@ def test_scatter_100k_points_pick_and_lasso(qtbot) -> None:
     mask = points_in_polygon(xy, square)
     assert np.array_equal(mask, (xy[:, 0] >= 0) & (xy[:, 0] <= 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= 1))
     scatter.vb.region_selected.emit(square, Qt.KeyboardModifier.NoModifier)
-    assert len(selection) == mask.sum() and len(scatter.highlight.getData()[0]) == mask.sum()
+    assert len(selection) == mask.sum() and len(scatter.highlighted("selection")) == mask.sum()
     assert set_map_s < 5.0
 
 

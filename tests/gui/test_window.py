@@ -82,9 +82,7 @@ def test_grid_selection_highlights_points(qtbot, embedded_window) -> None:
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     chosen = w.browser.model.id_at(2)
     assert w.session.selection.ids == (chosen,)
-    row = int(np.flatnonzero(w.scatter.ids == chosen)[0])
-    hx, hy = w.scatter.highlight.getData()
-    assert len(hx) == 1 and (hx[0], hy[0]) == pytest.approx(tuple(w.scatter.xy[row]))
+    assert w.scatter.highlighted("selection").tolist() == [chosen]
     assert w.side_panel.info.title.text().startswith(w.browser.model.row_for_id(chosen).name)
 
 
@@ -129,7 +127,7 @@ def test_more_like_this_ranks_results_and_rings_points(qtbot, embedded_window) -
     assert job.state == "done"
     assert w.session.results.active and query.id not in w.session.results.ids.tolist()
     assert w.browser.banner.isVisibleTo(w) and w.browser.model.visible_ids().tolist() == w.session.results.ids.tolist()
-    assert len(w.scatter.result_ring.getData()[0]) == len(w.session.results.ids)
+    assert len(w.scatter.highlighted("results")) == len(w.session.results.ids)
     w.browser.clear_results_button.click()
     assert len(w.browser.model.visible) == 12
 

@@ -1,0 +1,80 @@
+"""Image id <-> map row, and the point under the cursor, without per-point Python objects.
+
+Why: the map's rows are image ids in the order the map was computed; the selection, search results and
+colour columns speak in ids. A sorted copy of the ids turns a batch of ids into rows with one
+``searchsorted`` (a dict of a million ints costs ~100 MB and a Python loop per lookup). Picking uses a KD-tree:
+pyqtgraph's ``pointsAt`` scans every point (~216 ms at 100k).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+
+class RowIndex:
+    """Rows of image ids in a map whose row ``i`` is image ``ids[i]``."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self.ids = np.asarray(ids, np.int64)
+        self._order = np.argsort(self.ids, kind="stable")
+        self._sorted = self.ids[self._order]
+
+    def rows(self, ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        """Rows of those ``ids`` that are on the map (unknown ids are skipped), in the order given."""
+        found, rows = self.lookup(ids)
+        return rows[found]
+
+    def lookup(self, ids: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(found, rows)`` for every id given: whether it is on the map, and its row (0 where not)."""
+        wanted = _as_int_array(ids)
+        if not len(self._sorted):
+            return np.zeros(len(wanted), np.bool_), np.zeros(len(wanted), np.int64)
+        at = np.searchsorted(self._sorted, wanted).clip(0, len(self._sorted) - 1)
+        found = self._sorted[at] == wanted
+        return found, np.where(found, self._order[at], 0)
+
+    def mask(self, ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        """A boolean per row: whether its image is among ``ids``."""
+        mask = np.zeros(len(self.ids), np.bool_)
+        mask[self.rows(ids)] = True
+        return mask
+
+
+def _as_int_array(ids: Iterable[int] | np.ndarray) -> np.ndarray:
+    if isinstance(ids, np.ndarray):
+        return ids.astype(np.int64, copy=False).ravel()
+    if isinstance(ids, (tuple, list)):
+        return np.fromiter(ids, np.int64, len(ids))
+    return np.fromiter(ids, np.int64)
+
+
+class PointPicker:
+    """Nearest point to a position within a radius in *screen pixels*, whatever the zoom and aspect."""
+
+    def __init__(self, xy: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
+        self.xy = np.asarray(xy, np.float64).reshape(-1, 2)
+        span = self.xy.max(axis=0) - self.xy.min(axis=0) if len(self.xy) else np.ones(2)
+        self._scale = np.where(span > 0, span, 1.0)
+        # an unbalanced tree builds ~2.5x faster at 1M points and answers as fast
+        self._tree = cKDTree(self.xy / self._scale, balanced_tree=False) if len(self.xy) else None
+
+    def nearest(self, x: float, y: float, pixel: tuple[float, float], radius_px: float = 8.0) -> int | None:
+        """Row of the point nearest to (x, y) on screen within ``radius_px``; ``pixel`` is the view's (dx, dy)
+        per pixel. Exact: every point within the radius is a candidate, whatever the view's aspect ratio."""
+        if self._tree is None:
+            return None
+        px = np.abs(np.asarray(pixel, np.float64))
+        if not np.all(px > 0):
+            return None
+        r = radius_px * float(np.max(px / self._scale))
+        rows = self._tree.query_ball_point(np.array([x, y]) / self._scale, r)
+        if not rows:
+            return None
+        d = (self.xy[rows] - (x, y)) / px
+        dist = np.hypot(d[:, 0], d[:, 1])
+        best = int(np.argmin(dist))
+        return int(rows[best]) if dist[best] <= radius_px else None
