@@ -69,3 +69,67 @@ def test_closing_a_pool_mid_way_kills_the_busy_workers(files: dict[str, Path]) -
     results.close()
     pool.close()  # a cancelled import: the worker stuck on the FIFO is killed, not waited for
     assert all(not p.is_alive() for p in processes)
+
+
+def _children(pid: int) -> list[int]:
+    """Live children of ``pid`` (from any of its threads), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and int(ppid) == pid and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+_PARENT = """
+import sys, threading, time
+sys.path.insert(0, {tests!r})
+import slow_readers
+from micview.core.reader_pool import ReaderPool
+
+def read():  # like the GUI: the import runs on a worker thread of the window's process
+    with ReaderPool(slow_readers.read_bytes, 2) as pool:
+        list(pool.imap([({fifo!r}, 600.0), ({fifo!r}, 600.0)]))
+
+threading.Thread(target=read, daemon=True).start()
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_workers_blocked_in_a_read_end_when_their_parent_is_killed(files: dict[str, Path], tmp_path: Path) -> None:
+    """The GUI crashing mid-import: its reader processes, stuck on a stalled file, must not stay behind."""
+    import signal
+    import subprocess
+
+    code = _PARENT.format(tests=str(Path(__file__).parent), fifo=str(files["stall.jpg"]))
+    parent = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
+    try:
+        children: list[int] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(children) < 2:
+            children = _children(parent.pid)
+            time.sleep(0.1)
+        time.sleep(3)  # let both workers start, pick up the FIFO and block on it
+        children = _children(parent.pid)
+        assert len(children) >= 2
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(alive(c) for c in children):
+        time.sleep(0.1)
+    left = [c for c in children if alive(c)]
+    for c in left:
+        os.kill(c, signal.SIGKILL)
+    assert left == []
