@@ -211,3 +211,14 @@ def test_a_copy_never_takes_the_record_of_a_file_on_an_unreachable_drive(
     assert s.moved == [] and s.added == 1
     assert project.images.get(image_id).path == "data/plateA/000001.jpg"
     assert project.labels.labels("outcome") == {image_id: "precipitate"}
+
+
+@posix_only
+def test_a_folder_whose_own_name_is_not_utf8_can_be_added_and_rescanned(project: Project, tmp_path: Path) -> None:
+    root = Path(os.fsdecode(bytes(tmp_path) + b"/run\xff"))
+    save_image(root / "a.png", 1)
+    s = run_task(add_folder(project, root, workers=0))
+    assert s.added == 1 and [r.path for r in project.images.all()] == ["run\\xff/a.png"]
+    assert [r.params["folder"] for r in project.runs.all("import")] == ["run\\xff"]
+    (root / "a.png").unlink()
+    assert run_task(rescan(project, workers=0)).missing == ["run\\xff/a.png"]
