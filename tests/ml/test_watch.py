@@ -181,3 +181,17 @@ def test_a_new_time_point_joins_its_well_and_a_changed_class_raises_an_alert(map
     assert arrival.well.previous_image == old.id and arrival.well.previous_label == "nothing-yet"
     (hit,) = [h for p in steps for h in p.hits]
     assert hit.rule == "changed" and "nothing-yet →" in hit.why
+
+
+def test_far_threshold_is_meaningful_even_when_every_image_is_labelled(mapped: Project):
+    from micview.ml.watch.predict import LivePredictor
+
+    rows = mapped.images.all(status="ok")
+    for k, r in enumerate(rows):
+        mapped.labels.set([r.id], "all", "a" if k % 2 else "b")
+    predictor = LivePredictor(mapped, "all", MODEL)
+    predictor.refresh(force=True)
+    assert predictor.far_above is not None and predictor.far_above > 0.0
+    ids, X = mapped.embeddings.for_images(MODEL)
+    ((near, distance),) = predictor.neighbours(X[:1])
+    assert distance == pytest.approx(0.0, abs=1e-3) and near[0].image_id in ids.tolist()

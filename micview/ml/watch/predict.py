@@ -99,17 +99,25 @@ class LivePredictor:
         self.method += "+zero-shot"
 
     def _far_threshold(self) -> float | None:
-        """The nearest-labelled distance that only 5 % of (a sample of) the project's images exceed."""
-        if not len(self._labelled_ids):
+        """The nearest-labelled distance that only 5 % of (a sample of) the project's images exceed.
+
+        A labelled image's own label does not count (its nearest *other* labelled image does), so the threshold
+        means something even when every image is labelled.
+        """
+        if len(self._labelled_ids) < 2:
             return None
         all_ids = [int(r[0]) for r in self.project.con.execute("SELECT id FROM images WHERE status = 'ok'")]
         rng = np.random.default_rng(0)
         sample = rng.choice(all_ids, min(_SAMPLE, len(all_ids)), replace=False) if all_ids else np.zeros(0, np.int64)
-        _, X = vectors_of_images(self.project, self.model_id, sample)
+        ids, X = vectors_of_images(self.project, self.model_id, sample)
         if not len(X):
             return None
-        nearest = 1.0 - (unit(X) @ self._labelled_X.T).max(axis=1)
-        return float(np.quantile(nearest, FAR_QUANTILE))
+        sims = unit(X) @ self._labelled_X.T
+        column = {int(i): k for k, i in enumerate(self._labelled_ids)}
+        for row, image_id in enumerate(ids.tolist()):
+            if image_id in column:
+                sims[row, column[image_id]] = -np.inf
+        return float(np.quantile(1.0 - sims.max(axis=1), FAR_QUANTILE))
 
     def _record(self) -> int:
         params: dict[str, Any] = {

@@ -70,7 +70,7 @@ def watch_folder(
         params = import_run_params(project, root, options.recursive, options.extensions)
         project.runs.record("import", f"import:{params['folder']}", "watch", params)
         pipeline = LivePipeline(project, options)
-        yield WatchProgress(0, 0, f"Loading {options.model_id} and the map")
+        yield WatchProgress(0, 0, f"Loading {options.model_id} and the map (UMAP's first use compiles for a minute)")
         pipeline.warm_up()
         try:
             return (yield from _loop(project, root, options, pipeline, summary, seconds, sinks))
