@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from micview.ml.classify._resources import resources_dir
+from micview.core.resources import resource
 from micview.ml.classify.errors import ClassifyError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ GROUP_SUFFIX = "_group"
 
 def shipped_groups(task: str) -> dict[str, str] | None:
     """The default grouping shipped for ``task`` (``resources/groups/<task>.json``), if any."""
-    path = resources_dir() / "groups" / f"{task}.json"
+    path = resource("groups", f"{task}.json")
     return load_groups(path) if path.is_file() else None
 
 

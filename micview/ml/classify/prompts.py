@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from micview.ml.classify._resources import resources_dir
+from micview.core.resources import resource
 from micview.ml.classify.errors import PromptSetError
 
 if TYPE_CHECKING:
@@ -89,14 +89,14 @@ class PromptSet:
 
 def shipped_prompt_sets() -> list[str]:
     """Names of the prompt sets shipped in ``resources/prompts``."""
-    return sorted(p.stem for p in (resources_dir() / "prompts").glob("*.json"))
+    return sorted(p.stem for p in resource("prompts").glob("*.json"))
 
 
 def load_prompt_set(name_or_path: str | Path) -> PromptSet:
     """A shipped set by name (``technique``) or a JSON file by path."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = resources_dir() / "prompts" / f"{name_or_path}.json"
+        path = resource("prompts", f"{name_or_path}.json")
     if not path.is_file():
         raise PromptSetError(f"No prompt set {name_or_path}; shipped sets: {', '.join(shipped_prompt_sets())}.")
     try:
