@@ -14,7 +14,6 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from micview import __version__
 from micview.core.errors import Cancelled, MicviewError
 
 # Each module has register(subparsers); they import their heavy libraries inside the command functions only.
@@ -24,13 +23,27 @@ _COMMAND_MODULES = (
 )  # fmt: skip
 
 
+class _VersionAction(argparse.Action):
+    """``--version`` names the build (frozen app, checkout or package, and the commit), asked only when used."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from micview.core.build_info import describe
+
+        print(describe())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="micview",
         description="Browse, embed, search and classify microscopy images, offline. "
         "Run without a command to open the application.",
     )
-    parser.add_argument("--version", action="version", version=f"micview {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and build, then exit")
+    parser.add_argument("--self-test", action="store_true", help="check this installation end to end, then exit")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in _COMMAND_MODULES:
@@ -57,6 +70,10 @@ def _run(argv: list[str]) -> int:
     if not argv or (len(argv) == 1 and argv[0].endswith(".micview")):
         return _open_gui(argv)
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        from micview.cli._selftest import run_self_test
+
+        return run_self_test()
     if not hasattr(args, "func"):
         build_parser().print_help()
         return 2

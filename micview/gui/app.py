@@ -33,6 +33,10 @@ def run_app(argv: list[str]) -> int:
     app = create_app(argv)
     from PySide6.QtCore import QTimer
 
+    from micview.gui.crash import install_crash_dialog
+
+    install_crash_dialog(argv)  # an uncaught error: a dialog with the log's path, never a vanished window
+
     from micview.gui.main_window import MainWindow
 
     window = MainWindow()

@@ -4,9 +4,10 @@ A lazy registry in the napari-manifest style: every model id maps to a family, a
 ``"module:function"`` loader string. Listing models, checking what is available offline and registering a
 folder import nothing heavier than ``huggingface_hub``; torch and friends load only in :func:`load_embedder`.
 
-Weights come from three places, always local at load time:
+Weights come from four places, always local at load time:
 
 * a Python package installed with micview (the offline default, ``effnet-lite0``);
+* the frozen app's own ``models`` folder (MARCO, converted to ONNX when the app was built);
 * the Hugging Face cache (filled by ``micview models pull ID``, the only command that uses the network);
 * a folder the user registered with ``micview models add PATH`` (kept in ``models.json`` in the config dir).
 """
@@ -133,6 +134,22 @@ BUILTIN: tuple[ModelSpec, ...] = (
 )
 
 
+# Image features for classification, best first: grouped, nested evaluation on the DoITPoMS dev set
+# (docs/classification.md). The first one whose weights are on this computer is the offline default.
+CLASSIFY_PREFERENCE: tuple[str, ...] = ("effnet-lite0+texture", DEFAULT_MODEL)
+
+
+def best_offline_model(preference: tuple[str, ...] = CLASSIFY_PREFERENCE) -> str:
+    """The first model id of ``preference`` whose weights are available offline (``DEFAULT_MODEL`` otherwise)."""
+    for model_id in preference:
+        try:
+            if locate(get_spec(model_id.split("+")[0])) is not None:
+                return model_id
+        except ModelError:
+            continue
+    return DEFAULT_MODEL
+
+
 def _registered() -> dict[str, ModelSpec]:
     out = {}
     for model_id, entry in config.read_json(config.MODELS_FILE).get("models", {}).items():
@@ -143,9 +160,22 @@ def _registered() -> dict[str, ModelSpec]:
     return out
 
 
+def _bundled() -> list[ModelSpec]:
+    """Models the frozen app carries (MARCO converted at build time), found before anything the user added."""
+    from micview.core.resources import bundled_models_dir
+
+    root = bundled_models_dir()
+    marco = root / "marco" if root is not None else None
+    if marco is None or not (marco / "model.onnx").is_file():
+        return []
+    return [ModelSpec("marco", "marco", 1056, False, "MARCO crystallization classifier (in the app)", path=str(marco))]
+
+
 def all_models() -> list[ModelSpec]:
-    """Built-in models, then the folders this user registered."""
-    return [*BUILTIN, *_registered().values()]
+    """Built-in models, the ones bundled with the frozen app, then the folders this user registered."""
+    bundled = _bundled()
+    taken = {s.id for s in bundled}
+    return [*BUILTIN, *bundled, *(s for s in _registered().values() if s.id not in taken)]
 
 
 def get_spec(model_id: str) -> ModelSpec:
