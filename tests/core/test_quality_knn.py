@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from micview.core.quality.knn import CHUNK, exact_graph, index_graph, rerank, top_k_rows
+from micview.core.quality.knn import CHUNK, exact_graph, index_graph, neighbours_of, rerank, top_k_rows
 from micview.core.search import VectorIndex, normalise
 
 
@@ -77,3 +77,12 @@ def test_index_graph_uses_a_batch_candidate_source_above_the_exact_size() -> Non
     index.approximate = Candidates(ids, index.matrix)  # type: ignore[assignment]
     own = index_graph(index, 5, exact_below=100)
     assert own.method.startswith("approximate") and np.array_equal(own.rows, exact.rows)
+
+
+def test_neighbours_of_sampled_rows_match_the_full_graph() -> None:
+    rng = np.random.default_rng(3)
+    unit = normalise(rng.normal(size=(900, 8)))
+    full = exact_graph(unit, 4)
+    rows = np.array([3, 500, 899])
+    part = neighbours_of(rows, unit, 4, block=2)
+    assert np.array_equal(part.rows, full.rows[rows]) and np.allclose(part.sims, full.sims[rows])

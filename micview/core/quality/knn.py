@@ -107,6 +107,23 @@ def exact_graph(unit: np.ndarray, k: int, *, block: int = BLOCK_ROWS) -> Neighbo
     return Neighbours(rows, sims, "exact")
 
 
+def neighbours_of(rows: np.ndarray, unit: np.ndarray, k: int, *, block: int = BLOCK_ROWS) -> Neighbours:
+    """Exact top-``k`` other rows of ``unit`` for the query ``rows`` only (a sample of a large set)."""
+    rows = np.asarray(rows, np.int64)
+    out_rows = np.full((len(rows), k), -1, np.int64)
+    out_sims = np.full((len(rows), k), -np.inf, np.float32)
+    kk = max(0, min(k, len(unit) - 1))
+    if kk == 0 or len(rows) == 0:
+        return Neighbours(out_rows, out_sims, "exact, sampled queries")
+    buf = np.empty((min(block, len(rows)), len(unit)), np.float32)
+    for s, e in row_blocks(len(rows), block):
+        out = buf[: e - s]
+        np.matmul(unit[rows[s:e]], unit.T, out=out)
+        out[np.arange(e - s), rows[s:e]] = -np.inf
+        out_rows[s:e, :kk], out_sims[s:e, :kk] = top_k_rows(out, kk)
+    return Neighbours(out_rows, out_sims, "exact, sampled queries")
+
+
 def rerank(unit: np.ndarray, candidates: np.ndarray, k: int, method: str) -> Neighbours:
     """Exact similarities of each row with its candidate rows (−1 = none; itself dropped), best ``k`` first."""
     n = len(unit)

@@ -133,9 +133,12 @@ def tsne_2d(X: np.ndarray, *, seed: int = 0) -> np.ndarray | None:
         return None
     from sklearn.manifold import TSNE
 
+    from micview.ml.quality.threads import one_thread
+
     perplexity = float(min(30.0, max(1.0, (len(X) - 1) / 3)))
     tsne = TSNE(2, perplexity=perplexity, metric="cosine", init="pca", random_state=seed)
-    return np.asarray(tsne.fit_transform(X.astype(np.float32)), np.float32)
+    with one_thread():  # a few dozen prompts: threads only wait on each other
+        return np.asarray(tsne.fit_transform(X.astype(np.float32)), np.float32)
 
 
 def concept_analysis(

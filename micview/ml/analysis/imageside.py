@@ -4,7 +4,8 @@
 * per-class spread: mean cosine distance of a class's images to its centre (large = a heterogeneous class);
 * class-centre similarities;
 * the most confusable class pairs: the share of each image's 5 nearest labelled neighbours that carry the
-  other label, both ways, with the closest cross-label image pairs as examples to look at.
+  other label, both ways, with the closest cross-label image pairs as examples to look at. Above 2000
+  labelled images the neighbours are counted for a stratified sample of 2000 of them (against all).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from micview.core.search import VectorIndex
 from micview.ml.analysis.stats import silhouette, unit_mean
 
 NEIGHBOURS = 5
+SAMPLE_QUERIES = 2_000
 TOP_PAIRS = 5
 EXAMPLES = 3
 
@@ -41,6 +43,7 @@ class ImageSide:
     centre_sims: np.ndarray  # (C, C)
     neighbour_share: np.ndarray  # (C, C): row class's neighbours with the column class, fraction
     confusable: list[ConfusablePair] = field(default_factory=list)
+    neighbours_from: int = 0  # images whose neighbours were counted (a stratified sample above 2000)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -57,6 +60,7 @@ class ImageSide:
                 for a, row in zip(self.classes, self.neighbour_share, strict=True)
             },
             "confusable_pairs": [asdict(p) for p in self.confusable],
+            "neighbours_counted_for": self.neighbours_from,
         }
 
 
@@ -72,26 +76,36 @@ def image_side(image_ids: np.ndarray, unit: np.ndarray, labels: list[str | None]
     X = unit[rows].astype(np.float32)
     centres = np.stack([unit_mean(X[code == c]) for c in range(len(classes))])
     spread = {c: round(float(1 - (X[code == i] @ centres[i]).mean()), 6) for i, c in enumerate(classes)}
-    share, examples = _neighbour_share(image_ids[rows], X, code, len(classes))
+    share, examples, queried = _neighbour_share(image_ids[rows], X, code, len(classes))
     side = ImageSide(classes, {c: counts[c] for c in classes}, silhouette(X, y), spread, centres @ centres.T, share)
     side.confusable = _confusable(side, examples, np.bincount(code, minlength=len(classes)))
+    side.neighbours_from = queried
     return side
 
 
 def _neighbour_share(
     ids: np.ndarray, X: np.ndarray, code: np.ndarray, n_classes: int
-) -> tuple[np.ndarray, dict[tuple[int, int], list[tuple[int, int, float]]]]:
+) -> tuple[np.ndarray, dict[tuple[int, int], list[tuple[int, int, float]]], int]:
+    """Share of each class's neighbours by class, cross-label examples, and how many images were queried
+    (all of them up to :data:`SAMPLE_QUERIES`, else a stratified sample against all labelled images)."""
+    from micview.core.quality.knn import neighbours_of
+    from micview.ml.analysis.stats import stratified_sample
     from micview.ml.quality.neighbours import neighbour_graph
 
-    graph = neighbour_graph(VectorIndex(ids, X), NEIGHBOURS)
-    src = np.repeat(np.arange(len(ids)), graph.k)
+    if len(ids) > SAMPLE_QUERIES:
+        queries = stratified_sample(code, SAMPLE_QUERIES)
+        graph = neighbours_of(queries, X, NEIGHBOURS)
+    else:
+        queries = np.arange(len(ids))
+        graph = neighbour_graph(VectorIndex(ids, X), NEIGHBOURS)
+    src = np.repeat(queries, graph.k)
     dst, sim = graph.rows.ravel(), graph.sims.ravel()
     ok = dst >= 0
     src, dst, sim = src[ok], dst[ok], sim[ok]
     per_row = np.bincount(src, minlength=len(ids)).astype(np.float64)
     share = np.zeros((n_classes, n_classes))
     np.add.at(share, (code[src], code[dst]), 1.0 / per_row[src])
-    share /= np.maximum(np.bincount(code, minlength=n_classes)[:, None], 1)
+    share /= np.maximum(np.bincount(code[queries], minlength=n_classes)[:, None], 1)
     cross = code[src] != code[dst]
     a, b = np.minimum(code[src], code[dst])[cross], np.maximum(code[src], code[dst])[cross]
     first = np.where(code[src][cross] == a, ids[src][cross], ids[dst][cross])
@@ -107,7 +121,7 @@ def _neighbour_share(
             pair = (int(first[r]), int(second[r]))
             if len(found) < EXAMPLES and all(pair[0] != x and pair[1] != y for x, y, _ in found):
                 found.append((*pair, round(float(csim[r]), 6)))
-    return share, examples
+    return share, examples, len(queries)
 
 
 def _confusable(

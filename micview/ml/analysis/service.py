@@ -117,7 +117,7 @@ def _matrix(ids: np.ndarray, X: np.ndarray, labels: list[str | None], task: str 
         rows = np.array([i for i, lab in enumerate(labels) if lab is not None], np.int64)
         return similarity_matrix(ids[rows], X[rows], [str(labels[i]) for i in rows], f"label ({task})")
     from micview.ml.quality.clusters import cluster
-    from micview.ml.quality.service import one_thread
+    from micview.ml.quality.threads import one_thread
 
     with one_thread():
         found = cluster(X)

@@ -22,6 +22,7 @@ from micview.core.quality.knn import row_blocks
 
 MAX_AUTO_K = 40
 PCA_DIM = 32
+MINI_BATCH_ABOVE = 5_000
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def cluster(unit: np.ndarray, method: str = "kmeans", k: int | None = None, *, s
     k = min(k or auto_k(n), n)
     algo = (
         MiniBatchKMeans(k, random_state=seed, n_init=3, batch_size=4096)
-        if n > 20_000
+        if n > MINI_BATCH_ABOVE
         else KMeans(k, random_state=seed, n_init=4)
     )
     return _finish(unit, algo.fit_predict(Z).astype(np.int32), f"kmeans k={k}")

@@ -18,7 +18,8 @@ from micview.core.quality.knn import EXACT_BELOW, BatchCandidates, Neighbours, i
 from micview.core.search import VectorIndex
 
 NPROBE = 8
-TRAIN_PER_CELL = 20
+TRAIN_PER_CELL = 10
+KMEANS_ITERATIONS = 10
 
 
 class IvfCandidates:
@@ -33,6 +34,7 @@ class IvfCandidates:
         self.index = faiss.IndexIVFFlat(quantizer, d, cells, faiss.METRIC_INNER_PRODUCT)
         self.index.cp.min_points_per_centroid = 1  # a small training sample is enough for candidates
         self.index.cp.seed = seed
+        self.index.cp.niter = KMEANS_ITERATIONS  # cells only route candidates: a rough k-means is enough
         rng = np.random.default_rng(seed)
         sample = np.sort(rng.choice(n, min(n, TRAIN_PER_CELL * cells), replace=False))
         self.index.train(np.ascontiguousarray(unit[sample], np.float32))

@@ -31,6 +31,7 @@ from micview.core.quality import (
     stats_table,
     uniqueness,
 )
+from micview.core.quality.knn import Neighbours
 from micview.core.quality.scores import OUTLIER_RATIO
 from micview.core.quality.verify import ThumbnailPairs
 from micview.core.search import VectorIndex
@@ -38,6 +39,7 @@ from micview.core.tasks import Progress, Task
 from micview.ml.quality.clusters import Clusters, cluster, name_clusters
 from micview.ml.quality.labels import out_of_fold
 from micview.ml.quality.neighbours import neighbour_graph
+from micview.ml.quality.threads import one_thread
 
 if TYPE_CHECKING:
     from micview.core.store import Project
@@ -57,16 +59,6 @@ class QualityOptions:
     flags: StatFlags = field(default_factory=StatFlags)
     outlier_ratio: float = OUTLIER_RATIO
     stats_workers: int = 2
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """scikit-learn's small fits on one thread: on a busy machine OpenMP/BLAS threads that spin-wait made
-    the out-of-fold fit of 345 labels take 27 s instead of 1 s, and k-means on 345 rows 4 s instead of 0.04 s."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        yield
 
 
 class _Clock:
@@ -116,7 +108,7 @@ def quality_task(
         columns = _neighbour_columns(index, graph, stats, o, [rows[int(i)].folder for i in index.ids], given, pixels)
     yield Progress(4, STEPS, "Checking labels")
     with clock("labels"), one_thread():
-        classes, label_cols, label_params = _label_columns(index, given)
+        classes, label_cols, label_params = _label_columns(index, given, graph)
     yield Progress(5, STEPS, "Clusters")
     with clock("clusters"), one_thread():
         found = cluster(index.matrix.astype(np.float32), o.clusters, o.n_clusters)
@@ -167,7 +159,7 @@ def _neighbour_columns(
 
 
 def _label_columns(
-    index: VectorIndex, given: list[str | None]
+    index: VectorIndex, given: list[str | None], graph: Neighbours
 ) -> tuple[list[str], dict[str, np.ndarray], dict[str, Any]]:
     n = len(index)
     cols = {
@@ -180,11 +172,10 @@ def _label_columns(
     classes = sorted({g for g in given if g is not None})
     code = {c: i for i, c in enumerate(classes)}
     cols["given_label"][labelled] = [code[str(given[i])] for i in labelled]
-    oof = (
-        out_of_fold(index.matrix[labelled].astype(np.float32), [str(given[i]) for i in labelled])
-        if len(labelled)
-        else None
-    )
+    oof = None
+    if len(labelled):
+        sub = _subgraph(graph, labelled, n)
+        oof = out_of_fold(index.matrix[labelled].astype(np.float32), [str(given[i]) for i in labelled], graph=sub)
     if oof is None:
         return classes, cols, {"label_check": "not run: fewer than two classes with 3 or more labels"}
     issues = find_label_issues(oof.labels, oof.proba)
@@ -205,6 +196,15 @@ def _label_columns(
             }
         },
     )
+
+
+def _subgraph(graph: Neighbours, keep: np.ndarray, n: int) -> Neighbours:
+    """The graph restricted to the rows ``keep``, renumbered (edges to other rows become −1)."""
+    new = np.full(n, -1, np.int64)
+    new[keep] = np.arange(len(keep))
+    rows = graph.rows[keep]
+    mapped = np.where(rows >= 0, new[np.maximum(rows, 0)], -1)
+    return Neighbours(mapped, np.where(mapped >= 0, graph.sims[keep], -np.inf).astype(np.float32), graph.method)
 
 
 def _stat_columns(stats: Any, flags: StatFlags) -> dict[str, np.ndarray]:
