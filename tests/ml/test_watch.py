@@ -195,3 +195,18 @@ def test_far_threshold_is_meaningful_even_when_every_image_is_labelled(mapped: P
     ids, X = mapped.embeddings.for_images(MODEL)
     ((near, distance),) = predictor.neighbours(X[:1])
     assert distance == pytest.approx(0.0, abs=1e-3) and near[0].image_id in ids.tolist()
+
+
+def test_the_watch_offers_a_refit_once_more_than_a_fifth_of_the_map_was_placed_later(mapped: Project, tmp_path):
+    m = cached_map(mapped, MODEL, "pca")
+    fake = np.arange(50_001, 50_001 + len(m.ids) // 5)  # below a fifth; two new images take it above
+    add_points(mapped, m.run_id, fake, np.zeros((len(fake), 2), np.float32))
+    assert added_fraction(mapped, m.run_id) <= REFIT_ABOVE
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "one.png").write_bytes(png(11))
+    (incoming / "two.png").write_bytes(png(12))
+    options = WatchOptions(model_id=MODEL, marco=False, settle_s=0.2, poll_s=0.2)
+    steps = _drive(watch_folder(mapped.path, incoming, options), lambda s: sum(len(p.arrivals) for p in s) >= 2)
+    assert [p.event for p in steps if p.event] == ["refit"]
+    assert added_fraction(mapped, m.run_id) > REFIT_ABOVE
