@@ -247,3 +247,16 @@ def test_a_new_time_point_joins_its_well_and_trajectories_follow_time():
     (traj,) = trajectories(index, points)
     assert traj.well == "A1" and traj.image_ids.tolist() == [1, 4, 2]
     assert traj.xy.tolist() == [[0, 0], [1, 1], [2, 2]]
+
+
+def test_hits_for_a_file_name_that_is_not_utf8_reach_both_sinks(tmp_path):
+    import os
+
+    name = os.fsdecode(b"caf\xe9.png")
+    hit = check_all([parse_rule("far>0.1")], Arrival(1, "/data/" + name, name, distance=0.9))[0]
+    JsonLinesSink(tmp_path / "h.jsonl").send(hit)
+    assert json.loads((tmp_path / "h.jsonl").read_text())["name"] == name
+    cmd = CommandSink([sys.executable, "-c", "import sys, json; json.loads(sys.stdin.read())"], timeout_s=20)
+    cmd.send(hit)
+    cmd.close(30)
+    assert cmd.failures == []

@@ -118,7 +118,7 @@ class JsonLinesSink:
     def send(self, hit: Hit) -> None:
         try:
             with self.path.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(hit.as_dict(), ensure_ascii=False, default=str) + "\n")
+                f.write(json.dumps(hit.as_dict(), default=str) + "\n")
         except OSError as exc:
             log.warning("could not write an alert to %s (%s)", self.path, exc.strerror or exc)
 
@@ -153,7 +153,7 @@ class CommandSink:
 
     def _call(self, hit: Hit) -> None:
         env = {**os.environ, "MICVIEW_HIT_PATH": hit.arrival.path, "MICVIEW_HIT_RULE": hit.rule}
-        payload = json.dumps(hit.as_dict(), ensure_ascii=False, default=str)
+        payload = json.dumps(hit.as_dict(), default=str)
         try:
             done = subprocess.run(self.argv, input=payload, text=True, capture_output=True, env=env,
                                   timeout=self.timeout_s, check=False)  # fmt: skip
