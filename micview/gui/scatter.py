@@ -101,10 +101,15 @@ class ScatterWidget(QWidget):
         self.thumbnail_for: Callable[[int], QPixmap | None] = session.thumbnails.get
         self.name_for: Callable[[int], str] = session.catalog.name
         self.columns: ColumnProvider = lambda _n: ({}, [])
+        self._colourings: dict[str, colouring.Colouring] = {}  # by column name, until the data may have changed
         self._build()
         self.selection.changed.connect(self._on_selection_changed)
         self.results.changed.connect(self._on_results_changed)
         session.map.changed.connect(self._on_map_changed)
+        for signal in (session.labels_changed, session.project_changed):
+            signal.connect(lambda _arg: self.forget_colours())
+        for plain_signal in (session.tasks_changed, session.fields_changed, session.catalog.changed):
+            plain_signal.connect(self.forget_colours)
 
     # -- construction -----------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -187,6 +192,7 @@ class ScatterWidget(QWidget):
     def set_color_options(self, names: list[str], provider: ColumnProvider, prefer: str = "") -> None:
         """The columns to colour by: ``prefer`` when it is one of them, else the current one while it exists."""
         self.columns = provider
+        self.forget_colours()
         current = self.color_combo.currentText()
         choice = prefer if prefer in names else current if current in names else ""
         self.color_combo.blockSignals(True)
@@ -204,6 +210,7 @@ class ScatterWidget(QWidget):
         self.ids, self.xy = np.asarray(ids, np.int64), np.asarray(xy, np.float32).reshape(-1, 2)
         self._index = RowIndex(self.ids)
         self._picker = PointPicker(self.xy)
+        self.forget_colours()
         self.marks.clear()
         self.points.set_points(self.xy[:, 0], self.xy[:, 1], colouring.plain(len(self.ids)))
         self.recolor()
@@ -220,14 +227,21 @@ class ScatterWidget(QWidget):
             self.points.set_colouring(colouring.plain(len(self.ids)))
             self.legend.set_entries("", [])
             return
-        values, classes = self.columns(name)
-        if classes is None:
-            found = colouring.numeric(self._index, values)
-        else:
-            found = colouring.categorical(self._index, values, classes)
+        found = self._colourings.get(name)
+        if found is None:
+            values, classes = self.columns(name)
+            if classes is None:
+                found = colouring.numeric(self._index, values)
+            else:
+                found = colouring.categorical(self._index, values, classes)
+            self._colourings[name] = found
         self.points.set_colouring(found)
         entries = found.entries
         self.legend.set_entries(name, entries[:MAX_LEGEND], len(entries) - MAX_LEGEND)
+
+    def forget_colours(self) -> None:
+        """Drop the columns' colours kept for switching back and forth: their values may have changed."""
+        self._colourings.clear()
 
     def highlight(
         self, ids: Iterable[int] | np.ndarray, style: MarkStyle | None = None, key: str = "highlight"
@@ -312,11 +326,11 @@ class ScatterWidget(QWidget):
         rows = np.flatnonzero(in_polygon(self.points.x, self.points.y, polygon))
         chosen = self.ids[rows]
         if modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
-            self.selection.set(np.concatenate([self.selection.as_array(), chosen]).tolist(), source=self)
+            self.selection.set(np.concatenate([self.selection.as_array(), chosen]), source=self)
             return
         self._own_rows = rows  # the selection will be exactly these rows' ids (map ids are unique)
         try:
-            self.selection.set(chosen.tolist(), source=self)
+            self.selection.set(chosen, source=self)
         finally:
             self._own_rows = None
 

@@ -80,7 +80,7 @@ def numeric(index: RowIndex, values: Mapping[int, Any]) -> Colouring:
     if not finite.any():
         return Colouring(np.full(len(level), RAMP_STEPS, np.uint16), _rgba([*ramp_lut, NONE_COLOUR]),
                          [("(no values)", QColor(UNLABELLED))], level)  # fmt: skip
-    lo, hi = np.percentile(level[finite], [1, 99])
+    lo, hi = np.percentile(_sample(level[finite]), [1, 99])
     level = np.clip((level - lo) / (hi - lo), 0, 1) if hi > lo else np.where(finite, 0.5, np.nan)
     codes = np.full(len(level), RAMP_STEPS, np.uint16)
     codes[finite] = np.rint(level[finite] * (RAMP_STEPS - 1)).astype(np.uint16)
@@ -88,6 +88,11 @@ def numeric(index: RowIndex, values: Mapping[int, Any]) -> Colouring:
     if not finite.all():
         entries.append(("(none)", NONE_COLOUR))
     return Colouring(codes, _rgba([*ramp_lut, NONE_COLOUR]), entries, level)
+
+
+def _sample(values: np.ndarray, most: int = 200_000) -> np.ndarray:
+    """An evenly strided sample: the ramp's ends need not be exact percentiles, and a full one costs 40 ms at 1M."""
+    return values[:: max(1, len(values) // most)]
 
 
 def _unpack(index: RowIndex, values: Mapping[int, Any]) -> tuple[np.ndarray, np.ndarray, list[Any]]:

@@ -39,6 +39,7 @@ class MapPointsItem(pg.GraphicsObject):
         self._sheets: dict[tuple[Any, ...], SpriteSheet] = {}
         self._by_colour: ColourOrder | None = None
         self._raster: tuple[Grid, QImage] | None = None
+        self._bins: tuple[Grid, np.ndarray] | None = None  # every row's screen bin, kept across recolours
         self._in_view: tuple[tuple[Any, ...], np.ndarray | None] | None = None
         self.last_mode = ""  # "points" or "density": what the last paint drew (tests and benchmarks read it)
 
@@ -51,7 +52,7 @@ class MapPointsItem(pg.GraphicsObject):
             if len(self.x)
             else None
         )
-        self._in_view = None
+        self._in_view = self._bins = None
         self.set_colouring(colouring)
         self.informViewBoundsChanged()
 
@@ -125,11 +126,14 @@ class MapPointsItem(pg.GraphicsObject):
         p.drawImage(grid.device_rect, self._raster[1])
 
     def _density(self, grid: Grid) -> np.ndarray:
+        if self._bins is None or self._bins[0] != grid:
+            self._bins = (grid, grid.bins(self.x, self.y))
+        bins = self._bins[1]
         if self.colouring.numeric:
-            return numeric_image(grid, self.x, self.y, self.colouring)
+            return numeric_image(grid, bins, self.colouring)
         if self._by_colour is None:
-            self._by_colour = ColourOrder(self.colouring, self.x, self.y)
-        return categorical_image(grid, self._by_colour)
+            self._by_colour = ColourOrder(self.colouring)
+        return categorical_image(grid, bins, self._by_colour)
 
 
 def in_view(
