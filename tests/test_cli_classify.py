@@ -11,6 +11,10 @@ import pytest
 from PIL import Image
 
 from micview.cli import main
+from micview.core.store import Project
+from micview.ml.registry import best_offline_model
+
+BEST = best_offline_model()
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
@@ -66,9 +70,14 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_round_trip(project: Path, labelled_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     groups = labelled_project / "groups.json"
-    code, out, err = run(capsys, "classify", project, "--task", "orient", "--groups-file", groups, "-q")
+    code, out, err = run(capsys, "classify", project, "--task", "orient", "--groups-file", groups)
     assert code == 0, err
-    assert "orient_group: 12 images classified with effnet-lite0 (few-shot:" in out and "8 labels" in out
+    assert f"Model: {BEST} (the best available offline" in out  # no --model: says which it took
+    assert f"orient_group: 12 images classified with {BEST} (few-shot:" in out and "8 labels" in out
+    assert "classifier: " in out
+    with Project.open(project) as p:
+        recipe = p.runs.latest("classify:orient_group").params
+    assert recipe["model_chosen_by"] == "default: best available offline" and recipe["few_shot"]["method"]
     code, out, err = run(capsys, "evaluate", project, "--task", "orient", "--groups", "--truth", "truth",
                          "--mode", "stored", "--report", tmp_path / "rep")  # fmt: skip
     assert code == 0, err
@@ -77,15 +86,18 @@ def test_round_trip(project: Path, labelled_project: Path, tmp_path: Path, capsy
                                                               "confusion_orient_group.png"}  # fmt: skip
     code, out, _ = run(capsys, "evaluate", project, "--task", "orient", "--groups", "--truth", "orient")
     assert code == 0 and "cross-validation" in out and "out-of-fold" in out  # in-sample would flatter
+    assert f"Model: {BEST}, 4-fold cross-validation; classifier chosen by inner cross-validation" in out
     code, out, _ = run(capsys, "learn-curve", project, "--task", "orient", "--groups", "--k", "1,3", "--repeats", "3")
-    assert code == 0 and "| orient_group | 3 | 3–3 | 3 |" in out
+    assert code == 0 and "| orient_group | 3 | 3–3 | 3 |" in out and f"Model: {BEST}; classifier chosen" in out
     code, out, _ = run(capsys, "suggest", project, "--task", "orient", "--groups", "-n", "3")
     lines = out.strip().splitlines()
     assert code == 0 and len(lines) == 4 and all(int(line.split("\t")[0][-6:-4]) >= 8 for line in lines[1:])
+    assert lines[0].split("\t") == ["file", "predicted", "score", "uncertainty", "reason"]
+    assert all(len(line.split("\t")) == 5 and line.split("\t")[4] for line in lines[1:])
     code, _, _ = run(capsys, "export", project, tmp_path / "out.csv")
     rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8-sig")))
     wanted = {"orient", "orient_group_pred", "orient_group_score", "orient_group_p_vertical", "orient_group_top2"}
-    assert code == 0 and wanted <= set(rows[0]) and rows[0]["orient_group_model"] == "effnet-lite0"
+    assert code == 0 and wanted <= set(rows[0]) and rows[0]["orient_group_model"] == BEST
     right = sum(r["orient_group_pred"] == ("vertical" if r["truth"] != "h" else "horizontal") for r in rows)
     assert right >= 10  # stripes orientation: easy for real ImageNet features
 
@@ -99,3 +111,32 @@ def test_mistakes_are_messages(project: Path, capsys: pytest.CaptureFixture[str]
     assert code == 1 and "no predictions yet" in err
     code, _, err = run(capsys, "classify", project, "--task", "orient", "--groups", "-q")
     assert code == 1 and "--groups-file" in err
+
+
+def test_progress_is_shown_while_evaluating_and_curving(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "classify", project, "--task", "orient", "-q")[0] == 0
+    code, _, err = run(capsys, "learn-curve", project, "--task", "orient", "--k", "1,2", "--repeats", "2")
+    assert code == 0 and "labels per class, draw" in err  # the bar's text on stderr, stdout stays a table
+    code, _, err = run(capsys, "evaluate", project, "--task", "orient", "--truth", "orient", "--mode", "cv")
+    assert code == 0 and "Cross-validation fold" in err
+
+
+def test_grouped_evaluation_and_its_mistakes(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    specimens = tmp_path / "spec.csv"
+    specimens.write_text("file,specimen\n" + "".join(f"im{i:02d}.png,s{i // 2}\n" for i in range(12)))
+    assert run(capsys, "import-labels", project, specimens, "--tasks", "specimen")[0] == 0
+    assert run(capsys, "classify", project, "--task", "orient", "-q")[0] == 0
+    code, out, err = run(capsys, "learn-curve", project, "--task", "orient", "--k", "1", "--repeats", "2",
+                         "--group-by", "specimen", "-q")  # fmt: skip
+    assert code == 0, err
+    assert "never share a specimen" in out
+    code, _, err = run(capsys, "learn-curve", project, "--task", "orient", "--group-by", "nothing", "-q")
+    assert code == 1 and "to group by" in err and "Traceback" not in err
+    code, _, err = run(capsys, "learn-curve", project, "--task", "orient", "--k", "x", "-q")
+    assert code == 1 and "--k expects" in err
+
+
+def test_suggest_with_nothing_left_says_why(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "classify", project, "--task", "truth", "-q")[0] == 0  # every image labelled in 'truth'
+    code, out, err = run(capsys, "suggest", project, "--task", "truth", "-n", "3")
+    assert code == 0 and out == "" and "Nothing to suggest: all 12 images" in err and "are labelled" in err

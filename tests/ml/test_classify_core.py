@@ -114,20 +114,19 @@ def test_combination_weight_prefers_the_informative_source() -> None:
     assert np.allclose(np.exp(combine(good, noise, 0.3)).sum(1), 1)
 
 
-def test_suggestions_prefer_uncertain_and_diverse_images() -> None:
+def test_suggestions_skip_labelled_images_and_near_duplicates() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 16))
     X[10:20] = X[10] + 0.01 * rng.normal(size=(10, 16))  # ten near-duplicates, all uncertain
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     proba = np.tile([0.95, 0.05], (100, 1))
     proba[10:20] = [0.5, 0.5]
-    proba[50] = [0.55, 0.45]
     proba[0] = [0.5, 0.5]  # the most uncertain, but labelled
-    out = suggest(np.arange(100), X, {0}, 3, proba=proba, classes=["x", "y"])
+    out = suggest(np.arange(100), X, {0: "x", 99: "y"}, 6, proba=proba, classes=["x", "y"])
     ids = [s.image_id for s in out]
-    assert 0 not in ids and 50 in ids
-    assert sum(10 <= i < 20 for i in ids) == 1  # one of the duplicates, not three
-    assert out[0].uncertainty == pytest.approx(1.0) and out[0].predicted in ("x", "y")
+    assert 0 not in ids and 99 not in ids and len(set(ids)) == 6
+    assert sum(10 <= i < 20 for i in ids) == 1  # one of the duplicates, not several
+    assert all(s.reason and s.predicted in ("x", "y") for s in out)
     first = suggest(np.arange(100), X, set(), 5)  # no model: a spread-out starting set
     assert len({s.image_id for s in first}) == 5 and sum(10 <= s.image_id < 20 for s in first) <= 1
 

@@ -7,12 +7,14 @@ predictions instead (5-fold cross-validation with the same model's vectors) and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from micview.core.store.annotations import MODEL
-from micview.ml.classify.curves import cross_validate
+from micview.core.tasks import Progress, Task, run_task
+from micview.ml.classify.curves import cross_validate_steps
 from micview.ml.classify.errors import NoLabelsError
 from micview.ml.classify.evaluate import Evaluation, evaluate
 from micview.ml.classify.groups import TaskView
@@ -44,20 +46,46 @@ def last_training_column(project: Project, view: TaskView) -> tuple[str | None, 
     return run.params.get("labels_from"), run.model_id
 
 
-def evaluate_task(
-    project: Project, view: TaskView, truth: str, *, model_id: str | None = None, mode: str = "auto", folds: int = 5
-) -> Evaluation:
-    """Score ``view`` against ``truth``; ``mode`` is 'stored', 'cv' or 'auto' (see the module docstring)."""
+def evaluate_task_steps(
+    project: Project, view: TaskView, truth: str, *, model_id: str | None = None, mode: str = "auto", folds: int = 5,
+    group_by: str | None = None,
+) -> Task[Evaluation]:  # fmt: skip
+    """Score ``view`` against ``truth``; ``mode`` is 'stored', 'cv' or 'auto' (see the module docstring).
+
+    ``group_by``: a label column whose values group images that must stay on one side of every fold
+    (e.g. the specimen), so cross-validation does not test on near-copies of training images.
+    """
     trained_on, run_model = last_training_column(project, view)
     if mode == "stored" or (mode == "auto" and trained_on != truth):
+        yield Progress(0, 1, "Comparing stored predictions")
         return evaluate_stored(project, view, truth)
     model_id = model_id or run_model
     if model_id is None:
         raise NoLabelsError(f"Say which model's vectors to cross-validate '{view.name}' with (--model).")
+    yield Progress(0, 0, "Reading vectors and labels")
     ids, X = load_vectors(project, model_id)
     rows, y = labelled_rows(ids, view.labels(project, truth))
-    ev = cross_validate(X[rows], y, folds=folds, task=view.name)
-    ev.truth, ev.model = truth, f"{model_id}, {ev.extra['folds']}-fold cross-validation"
+    groups = image_groups(project, ids[rows], group_by) if group_by else None
+    ev = yield from cross_validate_steps(X[rows], y, folds=folds, task=view.name, groups=groups)
+    grouped = f", grouped by {group_by}" if group_by else ""
+    ev.truth, ev.model = truth, f"{model_id}, {ev.extra['folds']}-fold cross-validation{grouped}"
     ev.extra["note"] = (f"'{truth}' is what the classifier learnt from, so these are out-of-fold predictions "
                         "from the labels alone (few-shot, no prompts).")  # fmt: skip
     return ev
+
+
+def evaluate_task(
+    project: Project, view: TaskView, truth: str, *, model_id: str | None = None, mode: str = "auto", folds: int = 5,
+    group_by: str | None = None,
+) -> Evaluation:  # fmt: skip
+    """:func:`evaluate_task_steps` run to the end."""
+    steps = evaluate_task_steps(project, view, truth, model_id=model_id, mode=mode, folds=folds, group_by=group_by)
+    return run_task(steps)
+
+
+def image_groups(project: Project, image_ids: Sequence[int] | np.ndarray, column: str) -> list[str]:
+    """The ``column`` label of each image (its own id where it has none: an unlabelled image is its own group)."""
+    labels = project.labels.labels(column)
+    if not labels:
+        raise NoLabelsError(f"No image has a label in '{column}' to group by (give a label task such as 'specimen').")
+    return [labels.get(int(i), f"#image{int(i)}") for i in image_ids]

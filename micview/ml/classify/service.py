@@ -79,12 +79,14 @@ def classify(
     method: str = "auto",
     embedder: Any = None,
     use_labels: bool = True,
+    recipe: dict[str, Any] | None = None,
 ) -> Task[ClassifyResult]:
     """Predict ``view`` for every embedded image (see the module docstring).
 
     ``zero_shot``: ``None`` uses the prompts whenever the model has a text tower; ``False`` never;
     ``True`` requires it; ``use_labels=False`` ignores the labels (zero-shot only). Classes are the task's
-    (defined or labelled), else the prompt set's. Raises :class:`NoLabelsError`/:class:`OneClassError` when
+    (defined or labelled), else the prompt set's. ``recipe`` adds entries to the stored run's parameters (e.g.
+    how the model was chosen). Raises :class:`NoLabelsError`/:class:`OneClassError` when
     there is nothing to go on.
     """
     yield Progress(0, 3, "Reading vectors and labels")
@@ -102,7 +104,8 @@ def classify(
     yield Progress(2, 3, "Training on your labels")
     model = _fit_or_none(X[rows], y, classes, method, can_skip=zs_lp is not None, view=view, model_id=model_id)
     proba, weight, how = _scores(model, X, zs_lp, rows, y, classes)
-    run_id = _store(project, view, model_id, classes, ids, proba, model, how, weight, prompts if use_zs else None)
+    run_id = _store(project, view, model_id, classes, ids, proba, model, how, weight, prompts if use_zs else None,
+                    recipe or {})  # fmt: skip
     yield Progress(3, 3, "Done")
     return ClassifyResult(view.name, model_id, how, classes, ids, proba, run_id, len(y), weight, model)
 
@@ -158,9 +161,9 @@ def predictions(ids: np.ndarray, proba: np.ndarray, classes: list[str]) -> list[
 
 def _store(
     project: Project, view: TaskView, model_id: str, classes: list[str], ids: np.ndarray, proba: np.ndarray,
-    model: FewShotModel | None, how: str, weight: float | None, prompts: PromptSet | None,
+    model: FewShotModel | None, how: str, weight: float | None, prompts: PromptSet | None, recipe: dict[str, Any],
 ) -> int:  # fmt: skip
-    params: dict[str, Any] = {
+    params: dict[str, Any] = {**recipe,
         "task": view.name, "labels_from": view.source, "grouped": bool(view.groups),
         "exclude": sorted(view.exclude), "classes": classes, "combine_weight": weight,
         "few_shot": model.recipe() if model else None,
@@ -192,12 +195,20 @@ def _define(project: Project, view: TaskView, classes: list[str]) -> None:
 
 
 def suggest_for_task(project: Project, view: TaskView, model_id: str, n: int = 20) -> list[Suggestion]:
-    """The ``n`` images to label next for ``view`` (uses a classifier on the current labels when there is one)."""
+    """The ``n`` images to label next for ``view``, each with the reason (the one strategy of CLI and GUI).
+
+    Covers unlabelled regions of the data first, then the images the classifier trained on the current labels
+    is least sure about, balanced across predicted classes (:mod:`micview.ml.classify.suggest`). Images the
+    user labelled in the source task, even with a class the view leaves out (``other``), are never suggested.
+    """
     ids, X = load_vectors(project, model_id)
     labels = view.labels(project)
     rows, y = labelled_rows(ids, labels)
-    proba, classes = None, None
+    classes = view.classes(project)
+    proba = None
     if len(set(y)) >= 2:
-        model = fit_few_shot(X[rows], y, classes=view.classes(project))
+        model = fit_few_shot(X[rows], y, classes=classes)
         proba, classes = model.proba(X), model.classes
-    return suggest(ids, X, set(project.labels.labels(view.source)), n, proba=proba, classes=classes)
+    known: dict[int, str] = dict.fromkeys(project.labels.labels(view.source), "")
+    known.update(labels)
+    return suggest(ids, X, known, n, proba=proba, classes=classes or None)
