@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from types import SimpleNamespace
 
 import pytest
 
@@ -16,23 +15,26 @@ from micview.core.store import Project
 @pytest.fixture
 def panel(qtbot, labelled: Project, vlm_dirs: dict):
     from micview.gui.panels.vqa_panel import VqaPanel
-    from micview.gui.workers import JobManager
+    from micview.gui.session import Session
+    from micview.ml.model_cache import shared
 
+    session = Session()
+    session.set_project(labelled)
     current = next(r.id for r in labelled.images.all() if r.name == "pattern_01.png")
-    ctx = SimpleNamespace(project=labelled, selection=SimpleNamespace(current=current, ids=(current,)))
-    ctx.jobs = JobManager()
-    w = VqaPanel(ctx)
+    session.selection.set([current])
+    w = VqaPanel(session)
     qtbot.addWidget(w)
     w.model_box.setEditText(str(vlm_dirs["qwen2_vl"]))
     yield w
-    ctx.jobs.cancel_all()
-    ctx.jobs.wait()
+    session.jobs.cancel_all()
+    session.jobs.wait()
+    shared().unload("vlm")
 
 
 def test_load_ask_and_evaluate(qtbot, panel) -> None:
     assert not panel.ask_button.isEnabled()
     panel.load_button.click()
-    qtbot.waitUntil(lambda: panel.vlm is not None and panel.ask_button.isEnabled(), timeout=30_000)
+    qtbot.waitUntil(lambda: bool(panel.loaded) and panel.ask_button.isEnabled(), timeout=30_000)
     panel.question.setPlainText("What is it?")
     panel.ask_button.click()
     qtbot.waitUntil(lambda: panel._job is None and "saved" in panel.status.text(), timeout=30_000)
