@@ -140,3 +140,13 @@ def test_suggest_with_nothing_left_says_why(project: Path, capsys: pytest.Captur
     assert run(capsys, "classify", project, "--task", "truth", "-q")[0] == 0  # every image labelled in 'truth'
     code, out, err = run(capsys, "suggest", project, "--task", "truth", "-n", "3")
     assert code == 0 and out == "" and "Nothing to suggest: all 12 images" in err and "are labelled" in err
+
+
+def test_models_recommend_lists_tested_text_models_with_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    from micview.ml.registry import RECOMMENDED, get_spec
+
+    code, out, _ = run(capsys, "models", "recommend")
+    assert code == 0 and f"micview models pull {RECOMMENDED[0].model_id}" in out
+    for r in RECOMMENDED:
+        assert get_spec(r.model_id).has_text and f"{r.model_id}  " in out and f"~{r.download_mb} MB" in out
+    assert f"image features only: {BEST}" in out

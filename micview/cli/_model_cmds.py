@@ -76,6 +76,13 @@ def _register_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     msub = p.add_subparsers(title="actions", metavar="ACTION", required=True)
     q = msub.add_parser("list", help="known models and whether they are available offline")
     q.set_defaults(func=cmd_models_list)
+    q = msub.add_parser(
+        "recommend",
+        help="text-image models worth downloading once (text search, classification from prompts)",
+        description="Tested model ids with their download sizes; `micview models pull ID` fetches one (internet, "
+        "once), and from then on search by text and prompt classification work offline.",
+    )
+    q.set_defaults(func=cmd_models_recommend)
     q = msub.add_parser("pull", help="download a model into the Hugging Face cache (needs internet)")
     q.add_argument("id")
     q.set_defaults(func=cmd_models_pull)
@@ -195,6 +202,22 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         text = "yes" if spec.has_text else "no"
         print(f"{spec.id:28} {spec.family:12} {spec.dim or '?':>5} {text:5} {here:8} {spec.source}")
     print("\n'offline: no' models need `micview models pull ID` (internet) or `micview models add PATH`.")
+    return 0
+
+
+def cmd_models_recommend(args: argparse.Namespace) -> int:
+    from micview.cli._table import table
+    from micview.ml.registry import RECOMMENDED, best_offline_model, get_spec, locate
+
+    rows = []
+    for r in RECOMMENDED:
+        spec = get_spec(r.model_id)
+        here = "yes" if locate(spec) is not None else "no"
+        rows.append([r.model_id, f"~{r.download_mb} MB", here, r.why])
+    print(table(["id", "download", "offline", "why"], rows))
+    print(f"\nGet one (internet, once): micview models pull {RECOMMENDED[0].model_id}\n"
+          "Then: micview embed PROJECT --model ID, and micview search PROJECT \"a dendritic cast alloy\" --model ID.\n"
+          f"Without one, classification uses image features only: {best_offline_model()} (installed).")  # fmt: skip
     return 0
 
 

@@ -150,6 +150,32 @@ def best_offline_model(preference: tuple[str, ...] = CLASSIFY_PREFERENCE) -> str
     return DEFAULT_MODEL
 
 
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """A text-image model worth downloading once, for text search and prompt (zero-shot) classification.
+
+    ``download_mb`` is approximate: parameters × 4 bytes (float32 weights), which is what the hub serves.
+    """
+
+    model_id: str
+    parameters_m: int
+    why: str
+
+    @property
+    def download_mb(self) -> int:
+        return self.parameters_m * 4
+
+
+# Their loaders are tested with tiny random models of the same families; their accuracy on micrographs could
+# not be measured offline. Order: the first is the one to take when unsure.
+RECOMMENDED: tuple[Recommendation, ...] = (
+    Recommendation("siglip-b16-224", 203, "general image-text model; the best zero-shot of these in published tables"),
+    Recommendation("openclip-vit-b-32-laion2b", 151, "smaller and faster CLIP; text search and prompts"),
+    Recommendation("biomedclip", 196, "trained on figures of biomedical papers, micrographs among them"),
+    Recommendation("openclip-vit-b-16-laion2b", 150, "CLIP with finer patches: slower, sees smaller detail"),
+)
+
+
 def _registered() -> dict[str, ModelSpec]:
     out = {}
     for model_id, entry in config.read_json(config.MODELS_FILE).get("models", {}).items():
