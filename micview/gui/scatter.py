@@ -46,8 +46,8 @@ from micview.gui.widgets import compact_combo, elided_label
 # name -> (values by image id, ordered classes or None for numeric)
 ColumnProvider = Callable[[str], tuple[dict[int, Any], list[str] | None]]
 MAX_LEGEND = 200
-SELECTION = MarkStyle(SELECTED, size=11, width=2, z=2)
-RESULTS = MarkStyle(RESULT, size=15, width=2, z=1)
+SELECTION = MarkStyle(SELECTED, pad=4, width=1.5, z=2)
+RESULTS = MarkStyle(RESULT, pad=9, width=2, z=1)
 OVERLAY_Z = 5.0  # above the points (0), below the marks (10)
 
 
@@ -249,7 +249,7 @@ class ScatterWidget(QWidget):
         """Mark the points of ``ids`` under ``key`` above the colours (rings by default; see :class:`MarkStyle`),
         replacing what ``key`` marked; an empty ``ids`` removes the mark. Ids not on the map are ignored.
         "selection" and "results" are the keys this widget uses itself."""
-        self.marks.set_mark(key, self._index.rows(ids), style or MarkStyle(SELECTED, size=13, width=2, z=3))
+        self.marks.set_mark(key, self._index.rows(ids), style or MarkStyle(SELECTED, pad=7, width=2, z=3))
 
     def highlighted(self, key: str = "highlight") -> np.ndarray:
         """The image ids marked under ``key``, in map order."""

@@ -195,7 +195,7 @@ def test_box_selection_marks_points_and_a_selection_made_elsewhere_is_marked(sca
 def test_highlight_overlay_and_positions_hooks(scatter: ScatterWidget) -> None:
     ids, xy = two_clusters(1_000)
     scatter.set_map(ids, xy)
-    style = MarkStyle("#00ff00", size=21, width=3)
+    style = MarkStyle("#00ff00", pad=13, width=3)  # a few points in view are drawn 8 px wide: a 21 px ring
     scatter.highlight([7, 8, 123_456], style, key="new")
     assert scatter.highlighted("new").tolist() == [7, 8]
     x, y = xy[6]

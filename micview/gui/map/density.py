@@ -116,14 +116,39 @@ def numeric_image(grid: Grid, bins: np.ndarray, colouring: Colouring) -> np.ndar
 
 
 def mask_image(grid: Grid, x: np.ndarray, y: np.ndarray, rgba: tuple[int, int, int, int]) -> np.ndarray:
-    """``(h, w, 4)``: the bins holding any of these points tinted, with a solid outline around them."""
+    """``(h, w, 4)``: the bins holding any of these points tinted, with a solid outline around them.
+
+    The outline follows the marked area with gaps of up to 4 bins closed (dilate, then erode) and holes filled,
+    so a selection through a sparse region reads as one region rather than a spray of red dots and squares."""
+    from scipy.ndimage import binary_fill_holes
+
     hit = np.bincount(grid.bins(x, y), minlength=grid.n + 1)[: grid.n].reshape(grid.h, grid.w) > 0
-    padded = np.pad(hit, 1)
-    inner = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    closed = binary_fill_holes(_shrink(_grow(hit, 2), 2))
+    outline = closed & ~_shrink(closed, 1)
     image = np.zeros((grid.h, grid.w, 4), np.uint8)
     image[hit] = (*rgba[:3], rgba[3] // 3)
-    image[hit & ~inner] = rgba
+    image[outline] = rgba
     return image
+
+
+def _grow(mask: np.ndarray, r: int) -> np.ndarray:
+    """Binary dilation by a (2r+1)^2 square, separably."""
+    out = mask.copy()
+    for axis in (0, 1):
+        src = out.copy()
+        for d in range(1, r + 1):
+            if axis == 0:
+                out[d:] |= src[:-d]
+                out[:-d] |= src[d:]
+            else:
+                out[:, d:] |= src[:, :-d]
+                out[:, :-d] |= src[:, d:]
+    return out
+
+
+def _shrink(mask: np.ndarray, r: int) -> np.ndarray:
+    """Binary erosion by a (2r+1)^2 square (outside the grid counts as empty)."""
+    return ~_grow(~np.pad(mask, r), r)[r:-r, r:-r]
 
 
 def _shade(colours: np.ndarray, counts: np.ndarray, grid: Grid) -> np.ndarray:

@@ -2,8 +2,10 @@
 wants to point out (e.g. new points of a watched folder), each under a key with its own style.
 
 Why a layer of its own: changing the selection redraws only the marks, never recolours the points. A mark is
-exact: a ring around every marked point in view while there are at most :data:`RING_LIMIT` of them; beyond
-that (half of a million-point map selected) the marked screen bins are tinted with an outline.
+exact: a ring around every marked point in view while there are at most :data:`RING_LIMIT` of them and they do
+not pile up (rings that overlap into a solid blob hide the points they mark); when they would, and every point
+is drawn, the marked points are filled with the mark's colour instead; when the map is binned (half of a
+million-point map selected) the marked screen bins are tinted, with an outline around them.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ RING_LIMIT = 20_000
 
 @dataclass(frozen=True)
 class MarkStyle:
-    """How marked points look: a ring of ``size`` pixels (``width`` its line; 0 draws a filled dot)."""
+    """How marked points look: a ring ``pad`` pixels wider than the points as drawn (they shrink as more are
+    in view), ``width`` its line."""
 
     colour: str
-    size: float = 11.0
-    width: float = 2.0
+    pad: float = 4.0
+    width: float = 1.5
     z: float = 0.0  # order among marks, higher on top
 
 
@@ -79,21 +82,29 @@ class MapMarksItem(pg.GraphicsObject):
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
         for mark in sorted(self._marks.values(), key=lambda m: m.style.z):
             p.setTransform(transform)
+            size = self.source.last_size + mark.style.pad
             shown = in_view(mark.x, mark.y, view, transform, limit=RING_LIMIT)
-            if shown is not None:
-                self._paint_rings(p, mark, shown, transform, dpr)
+            if shown is None:
+                self._paint_tint(p, mark, view, transform, dpr)
+            elif not piles_up(*device_xy(mark.x[shown], mark.y[shown], transform), size):
+                self._paint_sprites(p, mark, shown, transform, dpr, size, ring=True)
+            elif self.source.last_mode == "points":  # dense but zoomed in: fill the marked points themselves
+                self._paint_sprites(p, mark, shown, transform, dpr, self.source.last_size + 1, ring=False)
             else:
                 self._paint_tint(p, mark, view, transform, dpr)
 
     @staticmethod
-    def _paint_rings(p: QPainter, mark: _Mark, shown: np.ndarray, transform: Any, dpr: float) -> None:
-        style = mark.style
-        if mark.sheet is None or mark.sheet.dpr != dpr:
-            rgba = np.array([QColor(style.colour).getRgb()], np.uint8)
-            mark.sheet = SpriteSheet(rgba, style.size, dpr, ring_width=style.width)
+    def _paint_sprites(
+        p: QPainter, mark: _Mark, shown: np.ndarray, transform: Any, dpr: float, size: float, ring: bool
+    ) -> None:
+        width = mark.style.width if ring else 0.0
+        sheet = mark.sheet
+        if sheet is None or (sheet.dpr, sheet.size, sheet.ring_width) != (dpr, size, width):
+            rgba = np.array([QColor(mark.style.colour).getRgb()], np.uint8)
+            mark.sheet = sheet = SpriteSheet(rgba, size, dpr, ring_width=width)
         u, v = device_xy(mark.x[shown], mark.y[shown], transform)
         p.resetTransform()
-        mark.sheet.draw(p, u, v)
+        sheet.draw(p, u, v)
 
     @staticmethod
     def _paint_tint(p: QPainter, mark: _Mark, view: QRectF, transform: Any, dpr: float) -> None:
@@ -105,3 +116,12 @@ class MapMarksItem(pg.GraphicsObject):
             mark.raster = (grid, to_qimage(mask_image(grid, mark.x, mark.y, rgba)))
         p.resetTransform()
         p.drawImage(grid.device_rect, mark.raster[1])
+
+
+def piles_up(u: np.ndarray, v: np.ndarray, size: float, most: float = 2.0) -> bool:
+    """Whether rings of ``size`` pixels at (``u``, ``v``) overlap into blobs: more than ``most`` per ring-sized
+    cell of the screen, on average over the cells they occupy."""
+    if len(u) < 50:
+        return False
+    cells = np.unique((np.floor(u / size).astype(np.int64) << 32) + np.floor(v / size).astype(np.int64))
+    return len(u) > most * len(cells)

@@ -42,6 +42,7 @@ class MapPointsItem(pg.GraphicsObject):
         self._bins: tuple[Grid, np.ndarray] | None = None  # every row's screen bin, kept across recolours
         self._in_view: tuple[tuple[Any, ...], np.ndarray | None] | None = None
         self.last_mode = ""  # "points" or "density": what the last paint drew (tests and benchmarks read it)
+        self.last_size = float(BIN_PX)  # the point diameter last drawn, in pixels (marks ring around it)
 
     # -- data ---------------------------------------------------------------------------------------------------
     def set_points(self, x: np.ndarray, y: np.ndarray, colouring: Colouring) -> None:
@@ -96,7 +97,7 @@ class MapPointsItem(pg.GraphicsObject):
             self.last_mode = "points"
             self._paint_points(p, rows, transform, dpr)
         else:
-            self.last_mode = "density"
+            self.last_mode, self.last_size = "density", float(BIN_PX)
             self._paint_density(p, view, transform, dpr)
 
     def _rows_in_view(self, view: QRectF, transform: Any) -> np.ndarray | None:
@@ -110,6 +111,7 @@ class MapPointsItem(pg.GraphicsObject):
         codes = self.colouring.codes[rows]
         rows = rows[np.argsort(codes != self.colouring.none, kind="stable")]  # points without a value underneath
         size = point_size(len(rows))
+        self.last_size = float(size)
         key = (size, dpr)
         sheet = self._sheets.get(key) or self._sheets.setdefault(key, SpriteSheet(self.colouring.lut, size, dpr))
         u, v = device_xy(self.x[rows], self.y[rows], transform)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from pyqtgraph.Qt.internals import PrimitiveArray
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
 
@@ -18,7 +18,7 @@ class SpriteSheet:
     """Antialiased symbols of one size, one per colour, side by side in a pixmap."""
 
     def __init__(self, colours: np.ndarray, size: float, dpr: float, ring_width: float = 0.0) -> None:
-        self.size, self.dpr, self.count = size, dpr, len(colours)
+        self.size, self.dpr, self.count, self.ring_width = size, dpr, len(colours), ring_width
         self.cell = int(np.ceil((size + ring_width + 2) * dpr))
         image = QImage(self.cell * max(self.count, 1), self.cell, QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(Qt.GlobalColor.transparent)
@@ -55,6 +55,3 @@ class SpriteSheet:
         frags[:, 6:8] = 1.0 / self.dpr
         frags[:, 8], frags[:, 9] = 0.0, 1.0
         painter.drawPixmapFragments(*self._fragments.drawargs(), self.pixmap)
-
-    def bounds(self) -> QRectF:
-        return QRectF(0, 0, self.cell, self.cell)
