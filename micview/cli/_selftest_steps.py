@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import importlib
-import json
 import os
 import pkgutil
 import subprocess
@@ -216,7 +215,9 @@ def step_similar(ctx: Context) -> str:
 
 def step_clip(ctx: Context) -> str:
     """Your own CLIP weights, offline: tiny random open_clip and transformers folders added, embedded, searched."""
-    for family, build in (("open_clip", _tiny_open_clip), ("transformers", _tiny_hf_clip)):
+    from micview.cli._selftest_models import tiny_hf_clip, tiny_open_clip
+
+    for family, build in (("open_clip", tiny_open_clip), ("transformers", tiny_hf_clip)):
         model_id = f"tiny-{family.replace('_', '')}"
         cli("models", "add", build(ctx.root / "models" / model_id), "--id", model_id)
         cli("embed", ctx.project, "--model", model_id, "-q")
@@ -225,44 +226,18 @@ def step_clip(ctx: Context) -> str:
     return "open_clip and transformers CLIP folders: add, embed, text search"
 
 
-def _tiny_open_clip(folder: Path) -> Path:
-    """An open_clip folder as a user downloads it (config + safetensors), with random weights."""
-    import open_clip
-    import torch
-    from safetensors.torch import save_file
+def step_vlm(ctx: Context) -> str:
+    """A vision-language model folder (tiny random Idefics3, SmolVLM's architecture) answers about an image."""
+    from micview.cli._selftest_models import tiny_idefics3
 
-    folder.mkdir(parents=True, exist_ok=True)
-    model_cfg = {
-        "embed_dim": 24,
-        "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "patch_size": 8, "head_width": 16},
-        "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
-    }
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg}), encoding="utf-8")
-    torch.manual_seed(0)
-    model = open_clip.create_model(f"local-dir:{folder}", load_weights=False)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, folder / "open_clip_model.safetensors")
-    return folder
-
-
-def _tiny_hf_clip(folder: Path) -> Path:
-    """A transformers CLIP folder (config, safetensors, tokenizer, processor), random weights, CLIP's BPE vocabulary."""
-    import torch
-    from open_clip.tokenizer import SimpleTokenizer
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
-
-    simple = SimpleTokenizer()
-    rename = {"<start_of_text>": "<|startoftext|>", "<end_of_text>": "<|endoftext|>"}
-    vocab = {rename.get(k, k): v for k, v in simple.encoder.items()}
-    merges = [pair for pair, _ in sorted(simple.bpe_ranks.items(), key=lambda kv: kv[1])]
-    tokenizer = CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=16)
-    tower = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
-    text = {**tower, "vocab_size": 49408, "max_position_embeddings": 16}
-    vision = {**tower, "image_size": 32, "patch_size": 8}
-    torch.manual_seed(0)
-    CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16)).save_pretrained(folder)
-    images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(folder)
-    return folder
+    folder = tiny_idefics3(ctx.root / "models" / "tiny-vlm")
+    cli("models", "add", folder, "--id", "tiny-vlm")
+    cli("ask", ctx.project, "grains_01.png", "Which technique made this image?", "--model", "tiny-vlm",
+        "--max-new-tokens", "4", "--temperature", "0")  # fmt: skip
+    with _open(ctx) as project:
+        answers = project.con.execute("SELECT count(*) FROM answers").fetchone()[0]
+    _check(answers == 1, f"{answers} answers stored")
+    return "Idefics3 folder: add, ask (answer generated and stored)"
 
 
 def step_classify(ctx: Context) -> str:
@@ -349,6 +324,7 @@ STEPS: tuple[tuple[str, Callable[[Context], str]], ...] = (
     ("map", step_map),
     ("similar", step_similar),
     ("clip", step_clip),
+    ("vlm", step_vlm),
     ("classify", step_classify),
     ("marco", step_marco),
     ("export", step_export),
