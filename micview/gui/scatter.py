@@ -78,6 +78,8 @@ class HoverCard(QWidget):
         self.caption.setText(text)
         self.adjustSize()
         parent = self.parentWidget()
+        if parent is None:
+            return
         x = pos.x() + 16 if pos.x() + 16 + self.width() < parent.width() else pos.x() - 16 - self.width()
         y = min(pos.y() + 16, parent.height() - self.height() - 4)
         self.move(max(4, x), max(4, y))
@@ -134,10 +136,10 @@ class ScatterWidget(QWidget):
             ("lasso", "Lasso", "Lasso selection (middle-drag pans, wheel zooms)"),
         )
         for mode, text, tip in modes:
-            button = QToolButton(text=text, checkable=True, toolTip=tip, objectName=f"mode_{mode}")
+            button = QToolButton(text=text, checkable=True, toolTip=tip, objectName=f"mode_{mode}")  # type: ignore[call-arg]
             self.mode_group.addButton(button)
             bar.addWidget(button)
-            button.toggled.connect(lambda on, m=mode: on and self.set_mode(m))
+            button.toggled.connect(lambda on, m=mode: self.set_mode(m) if on else None)
         self.vb = SelectViewBox()
         self.mode_group.buttons()[1].setChecked(True)
         self.plot = pg.PlotWidget(viewBox=self.vb, background="#17181b")
@@ -253,7 +255,8 @@ class ScatterWidget(QWidget):
 
     def highlighted(self, key: str = "highlight") -> np.ndarray:
         """The image ids marked under ``key``, in map order."""
-        return self.ids[np.sort(self.marks.rows(key))]
+        marked: np.ndarray = self.ids[np.sort(self.marks.rows(key))]
+        return marked
 
     def positions(self, ids: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(found, xy)`` for each id given: whether it is on the map, and its map coordinates (0 where not)."""

@@ -4,6 +4,8 @@ feeds live in :mod:`micview.gui.map` and are re-exported here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
@@ -17,7 +19,7 @@ __all__ = ["PointPicker", "SelectViewBox", "points_in_polygon"]
 LASSO_STEP_PX = 3.0
 
 
-class SelectViewBox(pg.ViewBox):
+class SelectViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph has no types
     """A ViewBox whose left-drag draws a rectangle or lasso (``mode``) instead of panning.
 
     ``region_selected(polygon, modifiers)`` carries the region in data coordinates. A lasso keeps a vertex per
@@ -39,7 +41,7 @@ class SelectViewBox(pg.ViewBox):
         pen.setCosmetic(True)
         self._outline.setPen(pen)
 
-    def mouseDragEvent(self, ev, axis=None) -> None:
+    def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:
         if self.mode == "pan" or ev.button() != Qt.MouseButton.LeftButton:
             super().mouseDragEvent(ev, axis)
             return

@@ -67,7 +67,7 @@ class Grid:
         fy = (np.float32(self.y0) - y) * np.float32(self.sy)
         ix, iy = np.floor(fx), np.floor(fy)
         outside = (ix < 0) | (ix >= self.w) | (iy < 0) | (iy >= self.h)
-        flat = iy.astype(np.int64) * self.w + ix.astype(np.int64)
+        flat: np.ndarray = iy.astype(np.int64) * self.w + ix.astype(np.int64)
         flat[outside] = self.n
         return flat
 

@@ -46,7 +46,7 @@ class _Mark:
     raster: tuple[Grid, QImage] | None = None
 
 
-class MapMarksItem(pg.GraphicsObject):
+class MapMarksItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph has no types
     """Marked rows of a map, drawn above the points; the map's coordinates come from ``source``."""
 
     def __init__(self, source: Any) -> None:
@@ -72,7 +72,8 @@ class MapMarksItem(pg.GraphicsObject):
         self.update()
 
     def boundingRect(self) -> QRectF:
-        return self.source.boundingRect()
+        bounds: QRectF = self.source.boundingRect()
+        return bounds
 
     def paint(self, p: QPainter, *args: Any) -> None:
         view = self.viewRect()
@@ -112,8 +113,9 @@ class MapMarksItem(pg.GraphicsObject):
         if grid is None:
             return
         if mark.raster is None or mark.raster[0] != grid:
-            rgba = QColor(mark.style.colour).getRgb()
-            mark.raster = (grid, to_qimage(mask_image(grid, mark.x, mark.y, rgba)))
+            colour = QColor(mark.style.colour)
+            r, g, b, a = colour.red(), colour.green(), colour.blue(), colour.alpha()
+            mark.raster = (grid, to_qimage(mask_image(grid, mark.x, mark.y, (r, g, b, a))))
         p.resetTransform()
         p.drawImage(grid.device_rect, mark.raster[1])
 

@@ -35,7 +35,8 @@ class RowIndex:
     def rows(self, ids: Iterable[int] | np.ndarray) -> np.ndarray:
         """Rows of those ``ids`` that are on the map (unknown ids are skipped), in the order given."""
         found, rows = self.lookup(ids)
-        return rows[found]
+        kept: np.ndarray = rows[found]
+        return kept
 
     def lookup(self, ids: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(found, rows)`` for every id given: whether it is on the map, and its row (0 where not)."""

@@ -28,7 +28,7 @@ def point_size(in_view: int) -> int:
     return int(np.clip(round(14 - 2.3 * np.log10(max(in_view, 1))), 3, 8))
 
 
-class MapPointsItem(pg.GraphicsObject):
+class MapPointsItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph has no types
     """Points (``x``, ``y``) coloured by a :class:`~micview.gui.map.colouring.Colouring`."""
 
     def __init__(self) -> None:

@@ -19,7 +19,7 @@ DIRECT_BELOW = 4_096  # candidates tested directly below this (the grid costs mo
 def points_in_rect(x: np.ndarray, y: np.ndarray, corner0: np.ndarray, corner1: np.ndarray) -> np.ndarray:
     """Mask of the points (``x``, ``y``) inside the axis-aligned box between two corners, edges included."""
     lo, hi = np.minimum(corner0, corner1), np.maximum(corner0, corner1)
-    mask = x >= lo[0]
+    mask: np.ndarray = x >= lo[0]
     mask &= x <= hi[0]
     mask &= y >= lo[1]
     mask &= y <= hi[1]
@@ -78,7 +78,7 @@ def _grid_test(x: np.ndarray, y: np.ndarray, polygon: np.ndarray, lo: np.ndarray
     ix = np.clip(((x - lo[0]) / cell[0]).astype(np.int32), 0, GRID - 1)
     iy = np.clip(((y - lo[1]) / cell[1]).astype(np.int32), 0, GRID - 1)
     flat = iy * GRID + ix
-    result = _centre_status(polygon, lo, cell).ravel()[flat]
+    result: np.ndarray = _centre_status(polygon, lo, cell).ravel()[flat]
     rows = np.flatnonzero(_outline_cells(polygon, lo, cell).ravel()[flat])
     result[rows] = _ray_cast_sorted(x[rows], y[rows], polygon)
     return result

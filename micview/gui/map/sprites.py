@@ -54,4 +54,5 @@ class SpriteSheet:
         frags[:, 4:6] = self.cell
         frags[:, 6:8] = 1.0 / self.dpr
         frags[:, 8], frags[:, 9] = 0.0, 1.0
-        painter.drawPixmapFragments(*self._fragments.drawargs(), self.pixmap)
+        # PySide takes (first fragment, count, pixmap): the stubs know only the list form
+        painter.drawPixmapFragments(*self._fragments.drawargs(), self.pixmap)  # type: ignore[call-arg]
