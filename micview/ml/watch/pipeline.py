@@ -186,6 +186,8 @@ class LivePipeline:
         if self.drops is not None:
             marco = self.drops.score(taken.image_id, taken.path)
             guesses = (marco, *guesses) if marco is not None else guesses
+            if self.drops.unavailable and not any(n.startswith("MARCO") for n in self.options.notes):
+                self.options.notes.append(f"MARCO scores nothing: {self.drops.unavailable}")
         previous = self.wells.previous(taken.image_id)
         current: Guess | None = guesses[0] if guesses else None
         before = None
