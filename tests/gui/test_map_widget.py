@@ -16,7 +16,7 @@ from micview.gui.map.marks import MarkStyle
 from micview.gui.map.point_index import PointPicker, RowIndex
 from micview.gui.map.points_item import EXACT_LIMIT
 from micview.gui.map.region import in_polygon, ray_cast
-from micview.gui.palette import color_for
+from micview.gui.palette import SELECTED, color_for
 from micview.gui.scatter import ScatterWidget
 from micview.gui.session import Session
 
@@ -288,3 +288,31 @@ def test_selection_at_a_million_points_is_exact(qtbot, scatter: ScatterWidget) -
     assert np.array_equal(np.sort(scatter.session.selection.as_array()), np.sort(ids[inside]))
     scatter.plot.grab()
     assert scatter.points.last_mode == "density"
+
+
+def test_switching_back_to_a_column_shows_labels_changed_meanwhile(scatter: ScatterWidget) -> None:
+    ids, xy = two_clusters(1_000)
+    scatter.set_map(ids, xy)
+    task = dict.fromkeys(ids.tolist(), "a")
+    columns = {"Label: task": (task, CLASSES), "Folder": (dict.fromkeys(ids.tolist(), "f"), ["f"])}
+    scatter.set_color_options(list(columns), columns.__getitem__, "Label: task")
+    scatter.color_combo.setCurrentText("Folder")
+    task.update(dict.fromkeys(ids[:10].tolist(), "b"))  # labelled while the map shows another column
+    scatter.session.labels_changed.emit("task")
+    scatter.color_combo.setCurrentText("Label: task")
+    assert scatter.legend.texts() == ["a", "b"]
+
+
+def test_a_dense_selection_zoomed_in_fills_the_selected_points(scatter: ScatterWidget) -> None:
+    ids, xy = two_clusters(20_000)
+    scatter.set_map(ids, xy)
+    near = np.hypot(xy[:, 0] + 5, xy[:, 1]) < 0.6  # ~2,400 points of cluster a's core: rings would overlap
+    scatter.session.selection.set(ids[near])
+    scatter.vb.setRange(QRectF(-7.0, -2.0, 4.0, 4.0), padding=0)
+    image = scatter.plot.grab().toImage()
+    assert scatter.points.last_mode == "points"
+    red = QColor(SELECTED).getRgb()[:3]
+    hits = [pixel_at(scatter, image, float(x), float(y)).getRgb()[:3] == red for x, y in xy[near][:50]]
+    assert sum(hits) >= 45  # every selected point is drawn in the selection's colour (a few under others)
+    outside = xy[np.hypot(xy[:, 0] + 5, xy[:, 1]) > 0.8][:50]
+    assert not any(pixel_at(scatter, image, float(x), float(y)).getRgb()[:3] == red for x, y in outside)
