@@ -191,7 +191,7 @@ class SampleStates(States):
 
     def run(self) -> None:
         s, shots = self.s, self.shots
-        from micview.gui.sample_data import write_sample
+        from micview.core.sample_data import write_sample
 
         write_sample(self.tmp / "sample", per_kind=16)
         wait_job(self.app, self.ctl.project.open_sample(self.tmp / "sample"))

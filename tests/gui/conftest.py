@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from gui_helpers import wait_job
 
-from micview.gui.sample_data import write_sample
+from micview.core.sample_data import write_sample
 
 
 @pytest.fixture(autouse=True)

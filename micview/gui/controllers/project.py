@@ -173,7 +173,7 @@ class ProjectController:
         """Generate the sample images (once) into a user folder, and open them as a pre-labelled project."""
         from PySide6.QtCore import QStandardPaths
 
-        from micview.gui.sample_data import write_sample
+        from micview.core.sample_data import write_sample
 
         base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
         folder = folder or Path(base) / "sample"
@@ -185,9 +185,9 @@ class ProjectController:
 
     def _label_sample(self, folder: Path) -> None:
         """Label two images in three so the sample has both labelled and unlabelled images to explore."""
+        from micview.core.sample_data import KINDS, sample_labels
         from micview.gui.controllers.labelling import LabellingController
         from micview.gui.controllers.maps import MapController
-        from micview.gui.sample_data import KINDS, sample_labels
 
         project = self.session.project
         if project is None:
