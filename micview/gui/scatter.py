@@ -46,7 +46,7 @@ from micview.gui.widgets import compact_combo, elided_label
 # name -> (values by image id, ordered classes or None for numeric)
 ColumnProvider = Callable[[str], tuple[dict[int, Any], list[str] | None]]
 MAX_LEGEND = 200
-SELECTION = MarkStyle(SELECTED, pad=4, width=1.5, z=2)
+SELECTION = MarkStyle(SELECTED, pad=4, width=2, z=2)
 RESULTS = MarkStyle(RESULT, pad=9, width=2, z=1)
 OVERLAY_Z = 5.0  # above the points (0), below the marks (10)
 
