@@ -158,7 +158,7 @@ def index_graph(
     Exact up to ``exact_below`` rows; above, candidates come from ``candidates``, else from the index's own
     approximate index when it can batch (``index.approximate``), else the exact graph is computed anyway.
     """
-    unit = normalise(index.matrix)
+    unit = index.matrix if index.matrix.dtype == np.float32 else normalise(index.matrix)  # rows are unit already
     own = getattr(index, "approximate", None)
     source = candidates or (own if isinstance(own, BatchCandidates) else None)
     if source is None or len(index) <= exact_below:

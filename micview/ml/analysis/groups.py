@@ -120,7 +120,7 @@ def read_groups(path: str | Path) -> PromptGroups:
     """A prompt-group JSON file in any of the layouts of the module docstring."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM from Windows editors is fine
     except FileNotFoundError as exc:
         raise PromptGroupError(f"{path}: no such file.") from exc
     except (OSError, UnicodeDecodeError, ValueError) as exc:

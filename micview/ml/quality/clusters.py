@@ -71,7 +71,7 @@ def cluster(unit: np.ndarray, method: str = "kmeans", k: int | None = None, *, s
 
     k = min(k or auto_k(n), n)
     algo = (
-        MiniBatchKMeans(k, random_state=seed, n_init=3, batch_size=4096)
+        MiniBatchKMeans(k, random_state=seed, n_init=1, batch_size=4096)
         if n > MINI_BATCH_ABOVE
         else KMeans(k, random_state=seed, n_init=4)
     )

@@ -83,10 +83,12 @@ def _few_shot(X: np.ndarray, y: list[str], classes: list[str], seed: int) -> tup
     return np.mean(probas, axis=0), f"mean of {' and '.join(ENSEMBLE)} (few-shot, 5-fold), calibrated"
 
 
-def _calibrated(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _calibrated(logits: np.ndarray, y: np.ndarray, *, sample: int = 20_000) -> np.ndarray:
+    """Softmax at the temperature that fits ``y`` best (fitted on at most ``sample`` rows: one number)."""
     from micview.ml.classify.fewshot import fit_temperature, log_softmax
 
-    out: np.ndarray = np.exp(log_softmax(logits / fit_temperature(logits, y)))
+    rows = np.random.default_rng(0).choice(len(y), min(len(y), sample), replace=False)
+    out: np.ndarray = np.exp(log_softmax(logits / fit_temperature(logits[rows], y[rows])))
     return out
 
 

@@ -52,7 +52,6 @@ def neighbour_graph(index: VectorIndex, k: int, *, exact_below: int = EXACT_BELO
     own = getattr(index, "approximate", None)
     if len(index) <= exact_below or isinstance(own, BatchCandidates):
         return index_graph(index, k, exact_below=exact_below)
-    unit = index.matrix.astype(np.float32)
-    source = IvfCandidates(index.ids, unit)
+    source = IvfCandidates(index.ids, index.matrix)
     graph = index_graph(index, k, candidates=source, exact_below=exact_below)
     return Neighbours(graph.rows, graph.sims, f"faiss IVF{source.cells} nprobe {source.index.nprobe} + exact re-rank")

@@ -92,7 +92,7 @@ def quality_task(
     clock = _Clock()
     yield Progress(0, STEPS, "Reading vectors")
     with clock("read"):
-        index = index or load_index(project, model_id)
+        index = index or load_index(project, model_id, approximate=_batching_index())
     with clock("image_stats"):
         yield from compute_stats(project, workers=o.stats_workers)
         stats = stats_table(project, index.ids)
@@ -234,6 +234,14 @@ def _recipe(
         **label_params,
         "seconds": seconds,
     }
+
+
+def _batching_index() -> bool | None:
+    """Let the project's approximate index be attached (large projects) only when it can answer a batch of
+    queries (:class:`~micview.core.quality.knn.BatchCandidates`); otherwise the graph builds its own."""
+    from micview.ml import ann
+
+    return None if hasattr(ann.QuantizedIndex, "batch_candidates") else False
 
 
 def _weights_hash(project: Project, model_id: str) -> str | None:
