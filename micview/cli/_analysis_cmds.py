@@ -129,26 +129,43 @@ def _groups(project: Project, args: argparse.Namespace, view: Any, model_id: str
 
 # -- commands -------------------------------------------------------------------------------------------------
 def cmd_analyse(args: argparse.Namespace) -> int:
-    from micview.core.atomic import check_target
     from micview.ml.analysis import analyse
     from micview.ml.analysis.report import write_analysis
 
-    if args.out.exists() and not args.out.is_dir():
-        from micview.core.errors import OutputError
-
-        raise OutputError(f"{args.out} is a file; --out needs a folder for the report.")
+    _check_out_folder(args.out)
     with Project.open(args.project) as project:
         view = _view(project, args.task)
         model = _model(project, args.model)
         groups = _groups(project, args, view, model)
         _ensure_vectors(project, model, args.quiet)
         result = run_with_bar(analyse(project, model, view=view, groups=groups), quiet=args.quiet)
-        args.out.mkdir(parents=True, exist_ok=True)
-        check_target(args.out / "report.html")
+        try:
+            args.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from micview.core.atomic import write_problem
+
+            raise write_problem(args.out, exc) from exc
         paths = write_analysis(project, result, args.out)
     _print_analysis(result)
     print(f"Report: {paths['html']} ({len(paths) - 2} figures); every number in {paths['json']}")
     return 0
+
+
+def _check_out_folder(out: Path) -> None:
+    """Fail before the work when the report folder cannot be made or written (a file, no access)."""
+    import os
+
+    from micview.core.atomic import check_target
+    from micview.core.errors import OutputError
+
+    if out.exists():
+        if not out.is_dir():
+            raise OutputError(f"{out} is a file; --out needs a folder for the report.")
+        check_target(out / "report.html")
+        return
+    existing = next(p for p in out.absolute().parents if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise OutputError(f"Cannot create the report folder {out}: {existing} is not a writable folder.")
 
 
 def _print_analysis(r: Any) -> None:
