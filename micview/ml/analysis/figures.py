@@ -67,7 +67,9 @@ def pair_margins(c: ConceptAnalysis, path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def _matrix(ax: Any, values: np.ndarray, bounds: list[tuple[str, int, int]], title: str) -> None:
+def _matrix(
+    ax: Any, values: np.ndarray, bounds: list[tuple[str, int, int]], title: str, scale: str = "cosine similarity"
+) -> None:
     im = ax.imshow(values, cmap="viridis", interpolation="nearest")
     ticks = [(s + e - 1) / 2 for _, s, e in bounds]
     names = [g if len(g) <= 18 else g[:17] + "…" for g, _, _ in bounds]
@@ -78,7 +80,7 @@ def _matrix(ax: Any, values: np.ndarray, bounds: list[tuple[str, int, int]], tit
         ax.axhline(s - 0.5, color="white", lw=0.5)
         ax.axvline(s - 0.5, color="white", lw=0.5)
     ax.set_title(title, fontsize=9)
-    ax.figure.colorbar(im, ax=ax, fraction=0.046, label="cosine similarity")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, label=scale)
 
 
 def image_matrix(m: SimilarityMatrix, path: Path) -> Path:
@@ -126,7 +128,8 @@ def class_similarity(side: ImageSide, path: Path) -> Path:
         ax,
         side.neighbour_share,
         bounds,
-        f"share of each class's 5 nearest neighbours by class\n(label silhouette {sil})",
+        f"where each class's 5 nearest neighbours fall (rows: class of the image)\n(label silhouette {sil})",
+        "share of the neighbours",
     )
     return _save(fig, path)
 
