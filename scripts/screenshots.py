@@ -133,12 +133,12 @@ def main() -> int:
 
 
 def _save_small(source: Path, target: Path) -> None:
-    """README copy: 1120 px wide, 256-colour palette (UI pixels quantize well)."""
+    """README copy: 1120 px wide, 256 colours (octree keeps the class colours; median cut turned orange beige)."""
     from PIL import Image
 
     img = Image.open(source).convert("RGB")
     img = img.resize((1120, round(img.height * 1120 / img.width)), Image.Resampling.LANCZOS)
-    img.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(target, optimize=True)
+    img.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(target, optimize=True)
 
 
 if __name__ == "__main__":
