@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -126,6 +127,8 @@ def main() -> int:
     if args.readme and states.readme_shot is not None:
         _save_small(states.readme_shot, ROOT / "resources" / "screenshot-main.png")
     w.close()
+    app.processEvents()
+    shutil.rmtree(tmp, ignore_errors=True)  # projects, settings and caches of this run
     if shots.wrong:
         print("not at the requested size:", ", ".join(shots.wrong), file=sys.stderr)
         return 1
