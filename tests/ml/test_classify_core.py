@@ -72,7 +72,7 @@ def test_auto_method_and_calibration_on_separable_data() -> None:
     p = m.proba(X)
     assert np.allclose(p.sum(1), 1) and (np.array(m.classes)[p.argmax(1)] == np.array(y)).mean() > 0.95
     one_per_class = fit_few_shot(X[[0, 30, 60]], [y[0], y[30], y[60]])
-    assert one_per_class.method == "prototype" and one_per_class.temperature == 1.0 and not one_per_class.cv
+    assert one_per_class.method == "logreg" and one_per_class.temperature == 1.0 and not one_per_class.cv
 
 
 def test_temperature_recovers_overconfidence() -> None:

@@ -2,8 +2,7 @@
 
 Three candidates, because which one wins depends on how many labels there are:
 
-* ``prototype`` — nearest class mean by cosine (SimpleShot, Wang et al. 2019): no parameters, best with 1–3
-  labels per class, never overfits;
+* ``prototype`` — nearest class mean by cosine (SimpleShot, Wang et al. 2019): no parameters, never overfits;
 * ``knn`` — cosine k-nearest neighbours (k ≤ 5, distance-weighted): copes with classes made of several
   separate clusters (a technique spans many materials);
 * ``logreg`` — multinomial logistic regression with class-balanced weights: usually best from ~5 labels
@@ -13,7 +12,11 @@ Three candidates, because which one wins depends on how many labels there are:
 after temperature scaling (ties go to the simpler one). Why not balanced accuracy: with 5–10 labels per
 class it moves in steps of 2–4 % and picked the wrong candidate often; the likelihood is a proper score that
 also sees how sure each prediction was (on miclib, 10 labels per class: 0.815 vs 0.804 balanced accuracy).
-With fewer than two labels in some class no cross-validation is possible, and ``prototype`` is used.
+With fewer than two labels in some class no cross-validation is possible, and ``logreg`` is used: measured on
+the DoITPoMS dev set (texture features, grouped k-shot, 4 draws) it beat the prototype at 1, 2 and 5 labels per
+class (balanced accuracy 0.57 / 0.66 / 0.72 against 0.50 / 0.62 / 0.69), and above all when the counts are
+unequal, as while labelling: the mean of many diverse images of one class lies nearer to every image than a
+single example of another class does, so the prototype drifts towards the class with the most labels.
 Scores are calibrated by **temperature scaling** (Guo et al. 2017) fitted on the out-of-fold logits of the
 chosen method, so a score of 0.9 means about 90 % right; without folds the temperature stays 1.
 """
@@ -204,7 +207,7 @@ def fit_few_shot(
             cv[m] = _balanced_accuracy(y, oof[m])
     chosen = _select(candidates, oof, y) if cv else candidates[0]
     if method == "auto" and not folds:
-        chosen = "prototype"
+        chosen = "logreg"
     chosen_params = dict(params if (params and method != "auto") else DEFAULT_PARAMS[chosen])
     state = _FIT[chosen](X, y, n_classes, chosen_params)
     temperature = fit_temperature(oof[chosen], y) if (calibrate and chosen in oof) else 1.0
