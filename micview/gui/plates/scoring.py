@@ -16,14 +16,12 @@ from micview.core.errors import MicviewError
 from micview.core.plate_export import TASK
 from micview.core.store import Project
 from micview.core.tasks import Progress
+from micview.ml.marco import ADD_HINT
 
 if TYPE_CHECKING:
     from micview.gui.plates.model import WellState
 
-MARCO_MISSING = (
-    "MARCO is not installed on this computer. Add it once with `micview models add marco` "
-    "(it converts the published MARCO model; see the README), then score the plate again."
-)
+MARCO_MISSING = f"MARCO is not installed on this computer. {ADD_HINT} Then score the plate again."
 
 
 def scoring_ids(state: WellState) -> list[int]:
