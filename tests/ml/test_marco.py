@@ -64,7 +64,7 @@ def _reference(shared_data: Path) -> dict[str, np.ndarray]:
 @pytest.mark.shared_data
 def test_converted_model_reproduces_reference_scores(shared_data: Path, marco_registered: str) -> None:
     from micview.ml.marco.preprocess import load
-    from micview.ml.marco.runtime import load_model
+    from micview.ml.marco.runtime import MarcoModel, load_model
 
     reference = _reference(shared_data)
     model = load_model(marco_registered, device="cpu")
@@ -75,6 +75,11 @@ def test_converted_model_reproduces_reference_scores(shared_data: Path, marco_re
         assert CLASSES[int(np.argmax(p))] == CLASSES[int(np.argmax(reference[name]))]
     assert feats.shape == (5, 1056)
     assert model.weights_hash.startswith("sha256:")
+    # the batch shared across the CPU sessions gives what one session gives the whole batch
+    one = MarcoModel(model.model_id, model.folder, model.meta, model.session)
+    probs1, feats1 = one.run(np.stack([load(shared_data / "crystals" / "images" / f) for f in files]))
+    np.testing.assert_allclose(probs1, probs, atol=1e-6)
+    np.testing.assert_allclose(feats1, feats, atol=1e-5)
 
 
 @pytest.fixture
