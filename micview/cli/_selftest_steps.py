@@ -158,7 +158,7 @@ def step_sample(ctx: Context) -> str:
     write_sample(ctx.images / "micrographs")
     write_drops(ctx.images / "drops")
     cli("new", ctx.project)
-    out = cli("add", ctx.project, ctx.images, "-q")
+    out = cli("add", ctx.project, ctx.images, "--workers", "2", "-q")  # reader processes even on one core
     _check(out.startswith("28 added") and "0 could not be read" in out, f"import summary: {out.splitlines()[0]}")
     return "28 images imported"
 
