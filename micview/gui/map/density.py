@@ -120,15 +120,23 @@ def mask_image(grid: Grid, x: np.ndarray, y: np.ndarray, rgba: tuple[int, int, i
 
     The outline follows the marked area with gaps of up to 4 bins closed (dilate, then erode) and holes filled,
     so a selection through a sparse region reads as one region rather than a spray of red dots and squares."""
-    from scipy.ndimage import binary_fill_holes
-
     hit = np.bincount(grid.bins(x, y), minlength=grid.n + 1)[: grid.n].reshape(grid.h, grid.w) > 0
-    closed = binary_fill_holes(_shrink(_grow(hit, 2), 2))
+    closed = _fill_enclosed(_shrink(_grow(hit, 2), 2))
     outline = closed & ~_shrink(closed, 1)
     image = np.zeros((grid.h, grid.w, 4), np.uint8)
     image[hit] = (*rgba[:3], rgba[3] // 3)
     image[outline] = rgba
     return image
+
+
+def _fill_enclosed(mask: np.ndarray) -> np.ndarray:
+    """``mask`` plus every bin with mask on its left, right, above and below: all holes (and the odd bay)."""
+    left = np.logical_or.accumulate(mask, axis=1)
+    right = np.logical_or.accumulate(mask[:, ::-1], axis=1)[:, ::-1]
+    up = np.logical_or.accumulate(mask, axis=0)
+    down = np.logical_or.accumulate(mask[::-1], axis=0)[::-1]
+    filled: np.ndarray = mask | (left & right & up & down)
+    return filled
 
 
 def _grow(mask: np.ndarray, r: int) -> np.ndarray:
