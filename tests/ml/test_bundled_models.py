@@ -40,3 +40,24 @@ def test_bundled_marco_comes_first(user_config: Path, monkeypatch: pytest.Monkey
 def test_no_bundle_no_entry(user_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MICVIEW_BUNDLED_MODELS", str(user_config / "empty"))
     assert "marco" not in [s.id for s in all_models()]
+
+
+def test_adding_marco_to_the_app_says_it_is_inside(user_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from micview.ml.marco import MarcoError
+    from micview.ml.marco.install import add_marco
+
+    monkeypatch.setenv("MICVIEW_BUNDLED_MODELS", str(_bundle(user_config / "app").parent))
+    with pytest.raises(MarcoError, match="already inside this app"):
+        add_marco()
+
+
+def test_the_app_never_runs_itself_as_the_converter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from micview.ml.marco import MarcoError
+    from micview.ml.marco.install import run_converter
+
+    monkeypatch.delenv("MICVIEW_MARCO_PYTHON", raising=False)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    with pytest.raises(MarcoError, match="needs a Python with TensorFlow; this app has none"):
+        run_converter(tmp_path / "savedmodel", tmp_path / "model.onnx")

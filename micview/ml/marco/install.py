@@ -94,6 +94,8 @@ def read_meta(folder: Path) -> dict[str, Any]:
 def run_converter(src: Path, dst: Path, python: str | None = None) -> dict[str, Any]:
     """Run :mod:`micview.ml.marco.convert` in a child process; returns its report (last stdout line)."""
     exe = python or os.environ.get(PYTHON_ENV) or sys.executable
+    if exe == sys.executable and getattr(sys, "frozen", False):  # the app is not a Python that can run -m
+        raise MarcoError(f"Converting MARCO needs a Python with TensorFlow; this app has none. {_HELP}")
     root = str(Path(micview.__file__).resolve().parent.parent)  # micview importable in a foreign venv too
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -132,10 +134,21 @@ def convert_cached(src: Path, *, python: str | None = None) -> tuple[Path, dict[
     return folder, meta
 
 
+def _bundled_marco() -> Path | None:
+    from micview.core.resources import bundled_models_dir
+
+    root = bundled_models_dir()
+    return root / "marco" if root is not None and (root / "marco" / ONNX_FILE).is_file() else None
+
+
 def add_marco(path: str | Path | None = None, model_id: str = MODEL_ID, *, python: str | None = None) -> ModelSpec:
     """Convert (once) and register MARCO under ``model_id`` so ``--model marco`` finds it offline."""
     if any(s.id == model_id for s in BUILTIN):
         raise MarcoError(f"'{model_id}' is a built-in model id; choose another.")
+    if model_id == MODEL_ID and path is None and _bundled_marco() is not None:
+        raise MarcoError(
+            "MARCO is already inside this app (converted when the app was built); `micview score` uses it."
+        )
     src = find_savedmodel(path)
     folder, _ = convert_cached(src, python=python)
     spec = ModelSpec(
