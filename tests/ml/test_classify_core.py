@@ -162,3 +162,26 @@ def test_report_files(tmp_path: Path) -> None:
         data["evaluations"][0]["confusion"] == [[2, 0], [1, 1]] and len(data["learning_curves"]["technique_group"]) == 2
     )
     assert "<table>" in paths["html"].read_text()
+
+
+@pytest.mark.parametrize("method", ["prototype", "knn", "logreg"])
+def test_a_defined_class_nobody_labelled_gets_a_column_but_no_predictions(method: str) -> None:
+    X, y = blobs(10, n_classes=3, dim=64, spread=0.4)
+    m = fit_few_shot(X, y, classes=["c0", "c1", "c2", "never"], method=method)
+    p = m.proba(X)
+    assert p.shape == (30, 4) and np.isfinite(p).all() and np.allclose(p.sum(1), 1)
+    assert p[:, 3].max() < 0.1 and (p.argmax(1) == np.repeat([0, 1, 2], 10)).mean() > 0.9
+
+
+def test_subspace_and_warm_start_keep_the_answers() -> None:
+    from micview.ml.classify.fewshot import fit_basis
+
+    X, y = blobs(60, n_classes=3, dim=600, spread=1.2, seed=4)
+    B = fit_basis(X, dims=64)
+    assert B is not None and B.components.shape == (64, 600)
+    full = fit_few_shot(X[::2], y[::2], method="logreg", calibrate=False, basis=None)
+    sub = fit_few_shot(X[::2], y[::2], method="logreg", calibrate=False, basis=B)
+    warm = fit_few_shot(X[::2], y[::2], method="logreg", calibrate=False, basis=B, init=sub)
+    agree = (full.proba(X[1::2]).argmax(1) == sub.proba(X[1::2]).argmax(1)).mean()
+    assert agree > 0.9 and sub.state["coef"].shape == (3, 600)  # weights mapped back to the full space
+    assert np.allclose(warm.proba(X), sub.proba(X), atol=0.05)

@@ -4,7 +4,8 @@
 Why not the full :func:`~micview.ml.classify.fewshot.fit_few_shot` each time: model selection runs 15
 cross-validation fits. It is repeated only when the labels have changed enough to change the answer (a new
 class, or 25 % more labels than at the last selection); in between, the chosen method is refitted with the
-same parameters and temperature, which takes well under a second for 1,000 labels.
+same parameters and temperature, which takes well under a second for 1,000 labels. The subspace logistic
+regression fits in is computed once from all the images' vectors (:func:`~micview.ml.classify.fewshot.fit_basis`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from micview.ml.classify.fewshot import FewShotModel, fit_few_shot
+from micview.ml.classify.fewshot import FewShotModel, fit_basis, fit_few_shot
 
 RESELECT_GROWTH = 1.25
 
@@ -27,6 +28,7 @@ class LiveClassifier:
         self.classes = list(classes or [])
         self.model: FewShotModel | None = None
         self._row = {int(i): r for r, i in enumerate(self.image_ids.tolist())}
+        self._basis = fit_basis(X)
         self._selected_at = 0
         self._selected_classes: frozenset[str] = frozenset()
 
@@ -43,13 +45,13 @@ class LiveClassifier:
             return None
         Xl = self.X[rows]
         if self._needs_selection(y):
-            self.model = fit_few_shot(Xl, y, classes=self.classes)
+            self.model = fit_few_shot(Xl, y, classes=self.classes, basis=self._basis)
             self._selected_at, self._selected_classes = len(y), frozenset(y)
         else:
             assert self.model is not None
             old = self.model
             self.model = fit_few_shot(Xl, y, classes=self.classes, method=old.method, params=old.params,
-                                      calibrate=False)  # fmt: skip
+                                      calibrate=False, basis=self._basis, init=old)  # fmt: skip
             self.model.temperature, self.model.cv = old.temperature, old.cv
         return self.model.proba(self.X)
 

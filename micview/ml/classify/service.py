@@ -17,7 +17,7 @@ from micview.core.store.annotations import Prediction
 from micview.core.tasks import Progress, Task
 from micview.ml.classify.combine import choose_weight, combine
 from micview.ml.classify.errors import NoLabelsError, OneClassError
-from micview.ml.classify.fewshot import FewShotModel, fit_few_shot
+from micview.ml.classify.fewshot import FewShotModel, fit_basis, fit_few_shot
 from micview.ml.classify.groups import TaskView
 from micview.ml.classify.prompts import PromptSet, prompt_set_for
 from micview.ml.classify.suggest import Suggestion, suggest
@@ -102,7 +102,8 @@ def classify(
         classes = classes or [c for c in prompts.class_names if c not in view.exclude]
         zs_lp = _zero_shot_lp(model_id, X, prompts, classes, embedder)
     yield Progress(2, 3, "Training on your labels")
-    model = _fit_or_none(X[rows], y, classes, method, can_skip=zs_lp is not None, view=view, model_id=model_id)
+    model = _fit_or_none(X[rows], y, classes, method, can_skip=zs_lp is not None, view=view, model_id=model_id,
+                         basis=fit_basis(X))  # fmt: skip
     proba, weight, how = _scores(model, X, zs_lp, rows, y, classes)
     run_id = _store(project, view, model_id, classes, ids, proba, model, how, weight, prompts if use_zs else None,
                     recipe or {})  # fmt: skip
@@ -120,10 +121,18 @@ def _zero_shot_lp(model_id: str, X: np.ndarray, prompts: PromptSet, classes: lis
 
 
 def _fit_or_none(
-    X: np.ndarray, y: list[str], classes: list[str], method: str, *, can_skip: bool, view: TaskView, model_id: str
+    X: np.ndarray,
+    y: list[str],
+    classes: list[str],
+    method: str,
+    *,
+    can_skip: bool,
+    view: TaskView,
+    model_id: str,
+    basis: Any = None,
 ) -> FewShotModel | None:
     if len(set(y)) >= 2:
-        return fit_few_shot(X, y, classes=classes, method=method)
+        return fit_few_shot(X, y, classes=classes, method=method, basis=basis)
     if can_skip:
         return None
     if not y:
@@ -207,7 +216,7 @@ def suggest_for_task(project: Project, view: TaskView, model_id: str, n: int = 2
     classes = view.classes(project)
     proba = None
     if len(set(y)) >= 2:
-        model = fit_few_shot(X[rows], y, classes=classes)
+        model = fit_few_shot(X[rows], y, classes=classes, basis=fit_basis(X))
         proba, classes = model.proba(X), model.classes
     known: dict[int, str] = dict.fromkeys(project.labels.labels(view.source), "")
     known.update(labels)
