@@ -38,12 +38,24 @@ _EXPORT_FILE_COLUMNS = ("status", "format", "width", "height", "frames", "channe
 
 # -- export ---------------------------------------------------------------------------------------------------
 def export_csv(
-    project: Project, out_path: str | Path, *, tasks: Sequence[str] | None = None, labelled_only: bool = False
+    project: Project,
+    out_path: str | Path,
+    *,
+    tasks: Sequence[str] | None = None,
+    labelled_only: bool = False,
+    image_ids: Iterable[int] | None = None,
 ) -> int:
-    """Write one row per image (labels, predictions, scores, metadata); returns the number of rows."""
+    """Write one row per image (labels, predictions, scores, metadata); returns the number of rows.
+
+    ``image_ids`` limits the rows to those images (a selection, the images a filter shows); ids that are not in
+    the project are ignored. The columns stay those of a full export, so exports of parts line up.
+    """
     out_path = Path(out_path)
     task_names = list(tasks) if tasks is not None else project.labels.task_names()
     images = sorted(project.images.all(), key=lambda im: natural_key(im.path))  # by file, img2 before img10
+    if image_ids is not None:
+        wanted = {int(i) for i in image_ids}
+        images = [im for im in images if im.id in wanted]
     user = {t: project.labels.current(t) for t in task_names}
     model = {t: project.labels.current(t, MODEL) for t in task_names}
     if labelled_only:

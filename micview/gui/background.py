@@ -8,7 +8,6 @@ the one process-wide cache (:mod:`micview.ml.model_cache`), so search, embedding
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -58,30 +57,11 @@ def import_labels(path: Path, csv_path: Path, tasks: list[str] | None) -> Gen:
 
 def export_labels(path: Path, out: Path, ids: list[int] | None) -> Gen:
     """Export every image (``ids`` None) or only ``ids``, in the CLI's CSV format; returns the row count."""
-    from micview.core.csv_io import export_csv, write_csv_atomic
+    from micview.core.csv_io import export_csv
 
     yield Progress(0, 0, f"Writing {out.name}")
     with Project.open(path) as project:
-        if ids is None:
-            return export_csv(project, out)
-        keep = {project.images.get(i).path for i in ids}
-        tmp = out.with_name(f".{out.name}.all.tmp")
-        try:
-            export_csv(project, tmp)
-            header, rows = _raw_rows(tmp)
-        finally:
-            tmp.unlink(missing_ok=True)
-        chosen = [r for r in rows if r and r[0] in keep]
-        write_csv_atomic(out, header, chosen)
-        return len(chosen)
-
-
-def _raw_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    """The exported cells exactly as written (formula escapes included), to write a subset of them again."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        return header, list(reader)
+        return export_csv(project, out, image_ids=ids)
 
 
 # -- models ----------------------------------------------------------------------------------------------------------

@@ -79,6 +79,8 @@ class InfoTab(QWidget):
         col.addStretch(0)
         session.selection.changed.connect(self._on_selection_changed)
         session.project_changed.connect(lambda _p: self._on_selection_changed(None))
+        session.fields_changed.connect(lambda: self._on_selection_changed(None))
+        session.labels_changed.connect(lambda _task: self._on_selection_changed(None))
 
     def _on_selection_changed(self, _source: object) -> None:
         s = self.session
@@ -97,7 +99,10 @@ class InfoTab(QWidget):
         if pixmap is not None:
             self.picture.setPixmap(pixmap.scaled(220, 220, Qt.AspectRatioMode.KeepAspectRatio,
                                                  Qt.TransformationMode.SmoothTransformation))  # fmt: skip
-        self.tree.show_row(row, s.project.images.metadata(row.id), current_labels(s.project, row.id))
+        project = s.project
+        self.tree.show_row(
+            row, project.images.metadata(row.id), current_labels(project, row.id), project.fields.of_image(row.id)
+        )
 
 
 def current_labels(project: Project, image_id: int) -> dict[str, str]:

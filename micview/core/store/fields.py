@@ -28,6 +28,11 @@ class Fields:
     def column(self, name: str) -> dict[int, str | None]:
         return dict(self._p.con.execute("SELECT image_id, value FROM image_fields WHERE name = ?", (name,)))
 
+    def of_image(self, image_id: int) -> dict[str, str | None]:
+        """One image's imported columns (``description``, ``contributor``…), in the order they were imported."""
+        sql = "SELECT name, value FROM image_fields WHERE image_id = ? ORDER BY rowid"
+        return dict(self._p.con.execute(sql, (image_id,)).fetchall())
+
     def all(self) -> dict[int, dict[str, str | None]]:
         out: dict[int, dict[str, str | None]] = {}
         for image_id, name, value in self._p.con.execute("SELECT image_id, name, value FROM image_fields"):

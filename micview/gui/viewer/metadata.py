@@ -21,13 +21,23 @@ class MetadataTree(QTreeWidget):
         self.setAlternatingRowColors(True)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long path keeps its file name
 
-    def show_row(self, row: ImageRow | None, raw: dict[str, Any], labels: dict[str, str] | None = None) -> None:
-        """The image's facts; ``labels`` (task → text), when given, come first: what one labels and filters by."""
+    def show_row(
+        self,
+        row: ImageRow | None,
+        raw: dict[str, Any],
+        labels: dict[str, str] | None = None,
+        fields: dict[str, str | None] | None = None,
+    ) -> None:
+        """The image's facts; ``labels`` (task → text), when given, come first: what one labels and filters by;
+        then ``fields``, the columns the user imported for it (description, contributor…)."""
         self.clear()
         if row is None:
             return
         if labels:
             self._group("Labels", labels).setExpanded(True)
+        shown = {k: v for k, v in (fields or {}).items() if v not in (None, "")}
+        if shown:
+            self._group("Imported columns", shown).setExpanded(True)
         image = self._group("Image", {
             "file": row.path, "format": row.format, "size": f"{row.width} × {row.height} px",
             "frames": row.frames, "pixel type": f"{row.dtype}, {row.bit_depth}-bit, {row.mode}",
