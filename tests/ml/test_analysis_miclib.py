@@ -3,7 +3,7 @@ planted near-duplicate copies (resized, re-compressed, cropped, brightened) and 
 
 Run with ``-s`` to see the measured recall. Measured (docs/analysis.md): duplicates 0.981 (157 of 160
 copies in their original's group: resized, re-compressed and cropped 40/40, brightened 37/40), no unplanted
-micrograph grouped; flipped labels 12 of 15 flagged, 48 images flagged in all.
+micrograph grouped; flipped labels 12 of 15 flagged, 50 images flagged in all.
 """
 
 from __future__ import annotations
