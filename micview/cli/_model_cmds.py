@@ -83,8 +83,13 @@ def _register_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "once), and from then on search by text and prompt classification work offline.",
     )
     q.set_defaults(func=cmd_models_recommend)
-    q = msub.add_parser("pull", help="download a model into the Hugging Face cache (needs internet)")
+    q = msub.add_parser("pull", help="download a model into the Hugging Face cache (needs internet)",
+                        description="Download a model (every file checked against the sha256 the hub publishes). "
+                        "--to FOLDER writes plain files there instead, to copy to a computer without internet "
+                        "and register with `micview models add FOLDER`.")  # fmt: skip
     q.add_argument("id")
+    q.add_argument("--to", type=Path, metavar="FOLDER", help="download into this folder (to copy elsewhere)")
+    q.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_models_pull)
     q = msub.add_parser(
         "add",
@@ -222,9 +227,9 @@ def cmd_models_recommend(args: argparse.Namespace) -> int:
 
 
 def cmd_models_pull(args: argparse.Namespace) -> int:
-    from micview.ml.registry import pull
+    from micview.ml.model_install import pull_task
 
-    folder = pull(args.id)
+    folder = run_with_bar(pull_task(args.id, args.to), quiet=args.quiet)
     print(f"{args.id}: available offline in {folder}")
     return 0
 

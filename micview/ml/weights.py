@@ -14,9 +14,14 @@ from pathlib import Path
 from micview.ml import config
 
 
-def file_sha256(path: Path) -> str:
+def cache_key(path: Path) -> str:
+    """The key of ``path``'s digest in the cache: a file changed in place gets a new key."""
     st = path.stat()
-    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def file_sha256(path: Path) -> str:
+    key = cache_key(path)
     cache = config.read_json(config.HASH_CACHE_FILE)
     if key in cache:
         return str(cache[key])
