@@ -119,7 +119,8 @@ class MainWindow(QMainWindow):
         toggle.clicked.connect(lambda: self.jobs_dock.setVisible(not self.jobs_dock.isVisible()))
         self.notice_bar = NoticeBar({
             "import_errors": self.show_import_errors, "embed": self.ctl.maps.embed,
-            "undo": self.session.undo_stack.undo, **notice_actions(self.session, self.side_dock, self.side_panel),
+            "undo": self.session.undo_stack.undo, "models": self.show_models_dialog,
+            **notice_actions(self.session, self.side_dock, self.side_panel),
         })  # fmt: skip
         self.statusBar().addWidget(self.notice_bar, 1)
         self.statusBar().addPermanentWidget(JobsStatus(self.session.jobs, toggle))
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         s.status_posted.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         s.viewer_requested.connect(self._on_viewer_requested)
         s.jobs.added.connect(lambda _job: self.jobs_dock.show())
+        self.search_bar.models_requested.connect(self.show_models_dialog)
 
     # -- observers ------------------------------------------------------------------------------------------------
     def _on_project_changed(self, project: Project | None) -> None:
@@ -226,6 +228,16 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.import_errors_dialog = dialog
+
+    def show_models_dialog(self) -> None:
+        """The Models dialog (one per window, not modal): installed models, add a folder, download, remove."""
+        from micview.gui.models_dialog import ModelsDialog
+
+        if getattr(self, "models_dialog", None) is None:
+            self.models_dialog = ModelsDialog(self.session, self)
+        self.models_dialog.refresh()
+        self.models_dialog.show()
+        self.models_dialog.raise_()
 
     # -- drag and drop ---------------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -83,6 +83,8 @@ def build_menus(w: MainWindow) -> Menus:
                           lambda: setattr(w.settings, "embed_after_import", embed_after.isChecked()))  # fmt: skip
     embed_after.setCheckable(True)
     embed_after.setChecked(w.settings.embed_after_import)
+    images.addSeparator()
+    _action(images, "Models…", w.show_models_dialog)
     need.append(images.menuAction())  # type: ignore[arg-type]
 
     view = bar.addMenu("&View")

@@ -6,8 +6,8 @@ cannot do (an image-only model, nothing selected) is said right under the box, w
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolTip, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QToolTip, QWidget
 
 from micview.gui.controllers.maps import MapController
 from micview.gui.controllers.search import SearchController
@@ -17,6 +17,8 @@ from micview.gui.widgets import compact_combo
 
 
 class SearchBar(QWidget):
+    models_requested = Signal()  # "Add a text model…": the window opens the Models dialog
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
@@ -38,12 +40,21 @@ class SearchBar(QWidget):
         row.addWidget(self.similar_button)
         row.addWidget(QLabel("Model"))
         row.addWidget(self.model_combo, 1)
+        self.text_model_button = QToolButton(autoRaise=True)
+        self.text_model_button.setText("Add a text model…")
+        self.text_model_button.setStyleSheet("QToolButton { color: #6ea8ff; }")
+        self.text_model_button.setToolTip("The model in use is image-only: search in plain language needs a "
+                                          "CLIP or SigLIP model (Models…)")  # fmt: skip
+        self.text_model_button.clicked.connect(self.models_requested)
+        row.addWidget(self.text_model_button)
         self.edit.returnPressed.connect(self._on_search)
         self.search_button.clicked.connect(self._on_search)
         self.similar_button.clicked.connect(self.search.similar)
         self.model_combo.currentIndexChanged.connect(self._on_model_chosen)
         session.errors.reported.connect(self._on_error)
         session.project_changed.connect(self._on_project_changed)
+        session.models_changed.connect(self._on_models_changed)
+        session.model_changed.connect(self._on_model_changed)
 
     @property
     def model_id(self) -> str:
@@ -60,10 +71,19 @@ class SearchBar(QWidget):
             self.model_combo.addItem(current, current)
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(current)))
         self.model_combo.blockSignals(False)
+        self.text_model_button.setVisible(not any(has_text for m, _, has_text in models if m == current))
 
     def _on_project_changed(self, project: object) -> None:
         if project is not None:
             self.set_models(self.maps.model_choices(), self.session.model_id)
+
+    def _on_models_changed(self) -> None:
+        """A model was added, downloaded or removed: list what there is now."""
+        self.set_models(self.maps.model_choices(), self.session.model_id)
+
+    def _on_model_changed(self, model_id: str) -> None:
+        if model_id != self.model_id:
+            self.set_models(self.maps.model_choices(), model_id)
 
     def _on_model_chosen(self, _index: int) -> None:
         if self.model_id:

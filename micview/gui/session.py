@@ -24,6 +24,7 @@ API (other features — the Analysis tab, the Models dialog, read-only projects 
 * ``shown`` — :class:`~micview.gui.state.ShownImages`, ids the browser shows in display order.
 * ``map`` — :class:`~micview.gui.state.MapState`, the embedding map (or why there is none).
 * ``model_id`` and ``model_changed(model_id)`` — the embedding model for maps and search.
+* ``models_changed()`` — a model was added, downloaded or removed (``ModelsController``): model lists re-read.
 * ``classify`` — :class:`~micview.gui.state.ClassifyState`, the Classify tab's scores and status.
 * ``jobs`` — :class:`~micview.gui.workers.JobManager`: ``jobs.start(title, factory, pool=, on_result=,
   on_error=, on_cancel=)``; results are delivered once and released.
@@ -51,6 +52,8 @@ lives here), so a panel makes the ones it needs; ``Controllers.of(session)`` bun
 * ``MapController``: ``embed()``, ``refresh()``, ``set_method(m)``, ``set_model(id)``, ``model_choices()``.
 * ``SearchController``: ``text(query)``, ``similar()``, ``clear()``.
 * ``ViewerController``: ``open(id)``, ``open_current()``, ``neighbour(id, step)``, ``read_frame(...)``.
+* ``ModelsController``: ``installed()``, ``recommended()``, ``add_folder(folder, id)``, ``pull(id)`` (jobs),
+  ``remove(id)``, ``use(id)``, ``offline_ids()``; errors are reported as "Models" (no pop-up).
 * ``ClassifyController``: ``run(req)``, ``retrain(req)``, ``suggest(req, cb)``, ``evaluate(req, cb)``, ``accept()``.
 * ``PlatesController``: ``score_well(...)``, ``score_with_marco(...)``, ``learn_scores(...)``, ``export_csv/png``.
 
@@ -93,6 +96,7 @@ class Session(QObject):
     tasks_changed = Signal()
     fields_changed = Signal()
     model_changed = Signal(str)
+    models_changed = Signal()
     noticed = Signal(object)
     status_posted = Signal(str, int)
     viewer_requested = Signal(int)

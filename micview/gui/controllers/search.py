@@ -16,9 +16,9 @@ from micview.gui.workers import Job
 
 SEARCH_K = 24
 IMAGE_ONLY = (
-    "{model} is image-only, so it cannot search by text. Add a CLIP or SigLIP model with "
-    "`micview models add PATH` (or `micview models pull ID` when online), choose it under Model, "
-    "embed, and search again. “More like this” works with every model."
+    "{model} is image-only, so it cannot search by text. Add a CLIP or SigLIP model (Images ▸ Models…, or "
+    "`micview models add PATH`), choose it under Model, embed, and search again. “More like this” works with "
+    "every model."
 )
 
 
@@ -46,6 +46,8 @@ class SearchController:
             return None
         if not has_text:
             self._say(IMAGE_ONLY.format(model=model_id))
+            self.session.notify(f"{model_id} is image-only: searching in plain language needs a text + image "
+                                "model (CLIP, SigLIP).", (("Add a text model…", "models"),))  # fmt: skip
             return None
         path, device = project.path, self.session.settings.device
         return self._start(f"“{query}”", lambda: background.text_search(path, query, model_id, device, SEARCH_K))
