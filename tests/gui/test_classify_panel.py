@@ -27,8 +27,8 @@ def test_classify_panel_round_trip(qtbot, embedded_window) -> None:
     s.selection.set(unlabelled, current=unlabelled[0])
     assert panel.scores.rowCount() == 3 and float(panel.scores.item(0, 1).text()) >= 1 / 3
     panel.suggest_button.click()
-    qtbot.waitUntil(lambda: panel.suggestions.count() == 4, timeout=30_000)  # the 4 unlabelled images
-    panel.suggestions.itemActivated.emit(panel.suggestions.item(0))
+    qtbot.waitUntil(lambda: panel.suggestions.rowCount() == 4, timeout=30_000)  # the 4 unlabelled images
+    panel.suggestions.selectRow(0)
     assert s.selection.current in unlabelled
     panel.live.setChecked(True)
     s.classify.update(scores=None)

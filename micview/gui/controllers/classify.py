@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from micview.core.store import Project
 from micview.core.tasks import Progress, Task
 from micview.gui.session import Session
@@ -93,15 +95,23 @@ class ClassifyController:
             self.session.classify.update(scores=scores)
 
     # -- suggestions and evaluation -------------------------------------------------------------------------------
-    def suggest(self, req: Request, on_result: Callable[[list[tuple[int, str]]], None]) -> Job:
-        path = self._path()
+    def suggest(self, req: Request, on_result: Callable[[list[SuggestionRow]], None]) -> Job:
+        """What to label next (``micview suggest``'s strategy, a reason each); the grid shows them in order."""
+        path, device = self._path(), self.session.settings.device
         self.session.classify.update(busy="Finding images to label…")
 
-        def done(rows: list[tuple[int, str]]) -> None:
+        def done(rows: list[SuggestionRow]) -> None:
             self.session.classify.update(busy="", status=suggest_status(rows, self.session, req))
+            self.show_suggestions(rows, req)
             on_result(rows)
 
-        return self._start("Suggest", lambda: suggest_task(path, req), done)
+        return self._start("Suggest", lambda: suggest_task(path, req, device), done)
+
+    def show_suggestions(self, rows: list[SuggestionRow], req: Request) -> None:
+        """Show the suggested images in the grid, in order (their chip: how unsure the classifier is)."""
+        if rows:
+            ids = np.array([r.image_id for r in rows], np.int64)
+            self.session.results.set(ids, np.array([r.uncertainty for r in rows]), f"“label next: {req.task}”")
 
     def evaluate(self, req: Request, on_result: Callable[[Any], None]) -> Job:
         path = self._path()
@@ -121,20 +131,26 @@ def evaluation_text(ev: Any) -> str:
     )
 
 
-def suggest_status(rows: list[tuple[int, str]], session: Session, req: Request) -> str:
+def suggest_status(rows: list[SuggestionRow], session: Session, req: Request) -> str:
     """Why a suggestion list is what it is — above all, why it is empty."""
     if rows:
-        return f"{len(rows)} images to label next for {req.task}: least certain and most varied first."
+        cover = sum(r.kind == "cover" for r in rows)
+        parts = [f"{cover} typical of groups with no label yet" if cover else "",
+                 f"{len(rows) - cover} the classifier is unsure about" if len(rows) > cover else ""]  # fmt: skip
+        return (f"{len(rows)} images to label next for {req.task}: {' and '.join(p for p in parts if p)}. The grid "
+                "shows them in this order: select them and press a number key.")  # fmt: skip
     project = session.project
     if project is None:
         return "No project is open."
-    labelled = len(project.labels.labels(req.task))
-    embedded = {m: n for m, n, _ in project.embeddings.models()}.get(req.model_id, 0)
-    if not embedded:
+    ids, _ = project.embeddings.for_images(req.model_id)
+    if not len(ids):
         return f"No suggestions: no image has {req.model_id} vectors yet. Run the classifier once (it computes them)."
-    if labelled >= embedded:
-        return f"No suggestions: all {embedded:,} images with {req.model_id} vectors are labelled for {req.task}."
-    return "No suggestions for this task and model."
+    labelled = set(project.labels.labels(req.task))
+    left = [i for i in ids.tolist() if i not in labelled]
+    if not left:
+        return f"No suggestions: all {len(ids):,} images with {req.model_id} vectors are labelled for {req.task}."
+    return (f"No suggestions: the {len(left):,} unlabelled images are near-copies of labelled ones "
+            "(same specimen or frame); label them by hand if needed.")  # fmt: skip
 
 
 # -- jobs (run on the model pool's thread, each with its own Project) ---------------------------------------------
@@ -178,14 +194,29 @@ def retrain_task(path: Path, req: Request, key: str) -> Task[Scores | None]:
     return None if proba is None else Scores(req.target, live.image_ids, proba, list(live.classes))
 
 
-def suggest_task(path: Path, req: Request) -> Task[list[tuple[int, str]]]:
+@dataclass(frozen=True)
+class SuggestionRow:
+    """One image to label next, as the Classify tab lists it (from :class:`micview.ml.classify.Suggestion`)."""
+
+    image_id: int
+    name: str
+    predicted: str | None
+    score: float | None
+    uncertainty: float
+    reason: str
+    kind: str  # 'cover' or 'uncertain'
+
+
+def suggest_task(path: Path, req: Request, device: str = "auto") -> Task[list[SuggestionRow]]:
+    """``micview suggest``'s work: the missing vectors first, then :func:`~micview.ml.classify.suggest_for_task`."""
     from micview.ml.classify import suggest_for_task
 
-    yield Progress(0, 0, "Finding images to label")
     with Project.open(path) as project:
+        yield from _embed_missing(project, req.model_id, device)
+        yield Progress(0, 0, "Finding images to label")
         found = suggest_for_task(project, _view(project, req), req.model_id, n=20)
-        names = {s.image_id: project.images.get(s.image_id).name for s in found}
-    return [(s.image_id, f"{names[s.image_id]}  {s.predicted or ''} {s.score or 0:.2f}") for s in found]
+        return [SuggestionRow(s.image_id, project.images.get(s.image_id).name, s.predicted, s.score, s.uncertainty,
+                              s.reason, s.kind) for s in found]  # fmt: skip
 
 
 def evaluate_task(path: Path, req: Request) -> Task[Any]:

@@ -13,15 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QFormLayout,
     QGridLayout,
     QHeaderView,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -29,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from micview.gui.controllers.classify import MODELS, ClassifyController, Request
+from micview.gui.controllers.classify import MODELS, ClassifyController, Request, SuggestionRow
+from micview.gui.controllers.models import ModelsController
 from micview.gui.session import Session
 from micview.gui.widgets import compact_combo, wrapping_label
 
@@ -67,10 +66,9 @@ class ClassifyPanel(QWidget):
         self.scores.setMaximumHeight(150)
         self.scores.verticalHeader().hide()
         self.scores.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.suggestions = QListWidget()
-        self.suggestions.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.suggestions.setMinimumHeight(80)
-        self.suggestions.setMaximumHeight(160)
+        self.suggestions = suggestion_table()
+        self.suggested: list[SuggestionRow] = []
+        self.suggested_task = ""
         self.confusion = small_table(0)
         self.confusion.setMinimumHeight(160)
         self.confusion.setMaximumHeight(420)
@@ -93,7 +91,7 @@ class ClassifyPanel(QWidget):
         root.addLayout(buttons)
         root.addWidget(self.status)
         for title, widget in (("Scores of the current image", self.scores),
-                              ("Label next (least certain, most varied)", self.suggestions),
+                              ("Label next, and why (select rows to select the images)", self.suggestions),
                               ("Confusion matrix (rows: your label; columns: predicted, numbered as the rows)",
                                self.confusion)):  # fmt: skip
             root.addWidget(wrapping_label(title, "color: #a0a6ad; padding-top: 6px;"))
@@ -105,13 +103,14 @@ class ClassifyPanel(QWidget):
         self.accept_button.clicked.connect(self.ctl.accept)
         self.suggest_button.clicked.connect(self._on_suggest_clicked)
         self.eval_button.clicked.connect(self._on_eval_clicked)
-        self.suggestions.itemActivated.connect(self._on_suggestion_activated)
+        self.suggestions.itemSelectionChanged.connect(self._on_suggestions_selected)
         s = self.session
         s.selection.changed.connect(self._on_selection_changed)
         s.labels_changed.connect(self._on_labels_changed)
         s.classify.changed.connect(self._on_state_changed)
         s.project_changed.connect(lambda _p: self.refresh())
         s.tasks_changed.connect(self.refresh)
+        s.models_changed.connect(self.refresh)
         s.task.changed.connect(self._on_active_task_changed)
 
     # -- state -----------------------------------------------------------------------------------------------
@@ -125,7 +124,8 @@ class ClassifyPanel(QWidget):
             return
         self.task_box.addItems([t for t in project.labels.task_names() if not t.endswith("_group")])
         embedded = [m for m, _, _ in project.embeddings.models()]
-        self.model_box.addItems(list(dict.fromkeys([*MODELS, *embedded])))
+        installed = ModelsController(self.session).offline_ids()
+        self.model_box.addItems(list(dict.fromkeys([*MODELS, *embedded, *installed])))
         for box, keep in ((self.task_box, keep_task), (self.model_box, keep_model)):
             if keep and box.findText(keep) >= 0:
                 box.setCurrentText(keep)
@@ -169,6 +169,8 @@ class ClassifyPanel(QWidget):
         _fill(self.scores, [[c, f"{p:.3f}"] for c, p in rows])
 
     def _on_labels_changed(self, task: str) -> None:
+        if task == self.suggested_task:
+            self._mark_labelled()
         req = self.request() if self.live.isChecked() else None
         if req is not None and task == req.task:
             self.ctl.retrain(req)
@@ -178,17 +180,38 @@ class ClassifyPanel(QWidget):
         if (req := self.request()) is not None:
             self.ctl.suggest(req, self._on_suggested)
 
-    def _on_suggested(self, rows: list[tuple[int, str]]) -> None:
-        self.suggestions.clear()
-        for image_id, text in rows:
-            item = QListWidgetItem(text)
-            item.setData(ID_ROLE, image_id)
-            item.setToolTip(text)
-            self.suggestions.addItem(item)
+    def _on_suggested(self, rows: list[SuggestionRow]) -> None:
+        self.suggested, self.suggested_task = rows, self.task_box.currentText()
+        self.suggestions.clearSelection()
+        self.suggestions.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            tip = suggestion_tooltip(row)
+            for c, text in enumerate((row.name, row.reason)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                item.setData(ID_ROLE, row.image_id)
+                self.suggestions.setItem(r, c, item)
+        self.suggestions.resizeRowsToContents()
+        self._mark_labelled()
 
-    def _on_suggestion_activated(self, item: QListWidgetItem) -> None:
-        image_id = int(item.data(ID_ROLE))
-        self.session.selection.set([image_id], source=self, current=image_id)
+    def _mark_labelled(self) -> None:
+        """Suggestions labelled since are ticked and greyed: what is left to do stays plain."""
+        project = self.session.project
+        done = project.labels.labels(self.suggested_task) if project is not None and self.suggested_task else {}
+        for r, row in enumerate(self.suggested):
+            name, reason = self.suggestions.item(r, 0), self.suggestions.item(r, 1)
+            if name is None or reason is None:
+                continue
+            label = done.get(row.image_id)
+            name.setText(f"✓ {row.name} ({label})" if label else row.name)
+            for item in (name, reason):
+                item.setForeground(QColor("#7c828a") if label else QColor("#e3e5e8"))
+
+    def _on_suggestions_selected(self) -> None:
+        rows = sorted({i.row() for i in self.suggestions.selectedIndexes()})
+        ids = [self.suggested[r].image_id for r in rows if r < len(self.suggested)]
+        if ids:
+            self.session.selection.set(ids, source=self, current=ids[0])
 
     def _on_eval_clicked(self) -> None:
         if (req := self.request()) is not None:
@@ -205,6 +228,26 @@ class ClassifyPanel(QWidget):
             self.confusion.verticalHeaderItem(k).setToolTip(c)
         self.confusion.verticalHeader().setMaximumWidth(150)
         self.confusion.resizeColumnsToContents()
+
+
+def suggestion_table() -> QTableWidget:
+    """Image and reason, one row each; the reason wraps (the side panel is narrow); several rows can be chosen."""
+    table = small_table(2, ["image", "why suggested"])
+    table.verticalHeader().hide()
+    table.setWordWrap(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+    table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+    table.setColumnWidth(0, 110)
+    table.setMinimumHeight(120)
+    table.setMaximumHeight(260)
+    return table
+
+
+def suggestion_tooltip(row: SuggestionRow) -> str:
+    guess = f"predicted {row.predicted} ({row.score:.2f}) · " if row.predicted and row.score is not None else ""
+    return f"{row.name}\n{row.reason}\n{guess}uncertainty {row.uncertainty:.2f}"
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
