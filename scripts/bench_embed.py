@@ -7,13 +7,23 @@ Honest set-up: random-init real architectures (FLOPs do not depend on the weight
 (b) micview end-to-end vs the pure model forward on pre-decoded tensors, same precision and batch size:
     how much of the decoding the prefetch threads hide.
 
+Made for a shared, loaded machine: all three run in this one process with the same torch thread count
+(``--threads``, default: every core), interleaved (baseline, micview, forward, baseline, …) ``--repeat`` times,
+and each is reported as a median with its range, per wall second and per CPU second (all threads of this
+process, decode threads included), with the load average over the run. Where other programs take the cores,
+wall-clock ratios move with each side's share of them; the CPU-second ratios say what each side costs.
+A last table times the decode alone (``load_square``) against the forward, per image, on one thread.
+
     python scripts/bench_embed.py [--n 128] [--images DIR] [--workers W] [--batch-size B] [--repeat R]
+                                  [--threads T] [--skip-baseline]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -22,6 +32,17 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "miclib" / "images"
+
+
+class Clock:
+    """Wall and process CPU seconds of a block (CPU time counts every thread of this process)."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
 def vit_b32_embedder():  # micview Embedder around a random-init open_clip ViT-B-32
@@ -38,52 +59,109 @@ def vit_b32_embedder():  # micview Embedder around a random-init open_clip ViT-B
     return Embedder(spec, pp, [model], model.encode_image, None, "random-init")
 
 
-def baseline(files: list[Path]) -> float:
-    """The notebook's loop: per image, PIL → CLIPProcessor → get_image_features, fp32. Returns images/s."""
-    import torch
-    from PIL import Image
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+class Baseline:
+    """The notebook's loop: per image, PIL → CLIPProcessor → get_image_features, fp32."""
 
-    torch.manual_seed(0)
-    model = CLIPModel(CLIPConfig()).eval()  # default config = ViT-B/32 vision tower, 224 px
-    processor = CLIPImageProcessor()  # what CLIPProcessor(images=...) runs; the tokenizer is unused here
-    with torch.no_grad():
-        model.get_image_features(**processor(images=Image.open(files[0]).convert("RGB"), return_tensors="pt"))
-        start = time.perf_counter()
-        for f in files:
-            inputs = processor(images=Image.open(f).convert("RGB"), return_tensors="pt")
-            model.get_image_features(**inputs)
-    return len(files) / (time.perf_counter() - start)
+    def __init__(self, files: list[Path]) -> None:
+        import torch
+        from PIL import Image
+        from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+        torch.manual_seed(0)
+        self.files = files
+        self.model = CLIPModel(CLIPConfig()).eval()  # default config = ViT-B/32 vision tower, 224 px
+        self.processor = CLIPImageProcessor()  # what CLIPProcessor(images=...) runs; the tokenizer is unused
+        self.open = Image.open
+        self.run_one(files[0])  # warm-up
+
+    def run_one(self, path: Path) -> None:
+        import torch
+
+        with torch.no_grad():
+            inputs = self.processor(images=self.open(path).convert("RGB"), return_tensors="pt")
+            self.model.get_image_features(**inputs)
+
+    def run(self) -> Clock:
+        with Clock() as clock:
+            for f in self.files:
+                self.run_one(f)
+        return clock
 
 
-def micview_e2e(files: list[Path], embedder, batch: int, workers: int) -> tuple[float, str]:
-    from micview.core.importer import add_folder
-    from micview.core.store import Project
-    from micview.core.tasks import run_task
-    from micview.ml.embedding import embed_project
+class Micview:
+    """``embed_project`` over a fresh copy of a project imported once (the import is not timed)."""
 
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "images"
+    def __init__(self, files: list[Path], tmp: Path, embedder, batch: int, workers: int) -> None:
+        from micview.core.importer import add_folder
+        from micview.core.store import Project
+        from micview.core.tasks import run_task
+
+        folder = tmp / "images"
         folder.mkdir()
         for f in files:
             shutil.copy(f, folder / f.name)
-        with Project.create(Path(tmp) / "bench.micview") as project:
-            run_task(add_folder(project, folder))
-            s = run_task(embed_project(project, embedder.id, batch_size=batch, workers=workers, embedder=embedder))
-    return s.images_per_s, s.precision
+        self.imported = tmp / "imported.micview"
+        with Project.create(self.imported) as project:
+            run_task(add_folder(project, folder, workers=1))
+        self.embedder, self.batch, self.workers, self.k = embedder, batch, workers, 0
+
+    def run(self) -> Clock:
+        from micview.core.store import Project
+        from micview.core.tasks import run_task
+        from micview.ml.embedding import embed_project
+
+        self.k += 1
+        path = Path(shutil.copy(self.imported, self.imported.with_name(f"run{self.k}.micview")))
+        with Project.open(path) as project, Clock() as clock:
+            task = embed_project(
+                project, self.embedder.id, batch_size=self.batch, workers=self.workers, embedder=self.embedder
+            )
+            summary = run_task(task)
+        assert summary.embedded > 0 and not summary.failed, summary.failed[:3]
+        self.precision = summary.precision
+        return clock
 
 
-def pure_forward(files: list[Path], embedder, batch: int) -> float:
+class Forward:
     """Model forward only, on tensors decoded and normalised beforehand; same precision and batch."""
+
+    def __init__(self, files: list[Path], embedder, batch: int) -> None:
+        from micview.ml.preprocess import load_square
+
+        pixels = np.stack([load_square(f, embedder.preprocess.size) for f in files])
+        self.tensors = [embedder._to_input(pixels[i : i + batch]) for i in range(0, len(pixels), batch)]
+        self.embedder = embedder
+        embedder.encode_tensor(self.tensors[0])
+
+    def run(self) -> Clock:
+        with Clock() as clock:
+            for t in self.tensors:
+                self.embedder.encode_tensor(t)
+        return clock
+
+
+def decode_vs_forward(files: list[Path], embedder, batch: int) -> tuple[float, float]:
+    """CPU milliseconds per image on one thread: ``load_square`` alone, and the forward alone."""
+    import torch
+
     from micview.ml.preprocess import load_square
 
-    pixels = np.stack([load_square(f, embedder.preprocess.size) for f in files])
-    tensors = [embedder._to_input(pixels[i : i + batch]) for i in range(0, len(pixels), batch)]
-    embedder.encode_tensor(tensors[0])
-    start = time.perf_counter()
-    for t in tensors:
-        embedder.encode_tensor(t)
-    return len(files) / (time.perf_counter() - start)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with Clock() as dec:
+            pixels = np.stack([load_square(f, embedder.preprocess.size) for f in files])
+        tensor = embedder._to_input(pixels[:batch])
+        embedder.encode_tensor(tensor)
+        with Clock() as fwd:
+            embedder.encode_tensor(tensor)
+    finally:
+        torch.set_num_threads(threads)
+    return 1e3 * dec.cpu / len(files), 1e3 * fwd.cpu / len(pixels[:batch])
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):7.1f} [{min(values):6.1f} -{max(values):6.1f}]"
 
 
 def main() -> None:
@@ -92,41 +170,56 @@ def main() -> None:
     ap.add_argument("--images", type=Path, default=DEFAULT_IMAGES)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=None, help="torch threads for every contender (default: cores)")
     ap.add_argument("--skip-baseline", action="store_true")
-    ap.add_argument("--repeat", type=int, default=3, help="alternating repeats; the best of each is shown")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved repeats; medians and ranges are shown")
     args = ap.parse_args()
     import torch
 
     from micview.ml.device import choose
     from micview.ml.embedding import default_workers
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     files = sorted(args.images.glob("*.jpg"))[: args.n]
     workers = default_workers() if args.workers is None else args.workers
     device, precision = choose(None, None)
     embedder = vit_b32_embedder().place(device, precision)
-    # warm-up pass so the first-call costs (oneDNN kernels) do not land on either side
-    embedder.encode_pixels(np.zeros((args.batch_size, 224, 224, 3), np.uint8))
-    rows = []
-    if not args.skip_baseline:
-        rows.append(("(a) per-image loop, transformers CLIP fp32", baseline(files)))
-    # this machine is shared and noisy: alternate the two measurements and keep the best of each
-    e2e, pure = [], []
-    for _ in range(args.repeat):
-        rate, prec = micview_e2e(files, embedder, args.batch_size, workers)
-        e2e.append(rate)
-        pure.append(pure_forward(files, embedder, args.batch_size))
-    name = f"(a,b) micview embed_project, {prec}, batch {args.batch_size}, {workers} decode threads"
-    rows.append((name, max(e2e)))
-    rows.append((f"(b) pure forward on pre-decoded tensors, {prec}, batch {args.batch_size}", max(pure)))
+    loads = [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory() as tmp:
+        contenders = {} if args.skip_baseline else {"baseline": Baseline(files)}
+        contenders["micview"] = Micview(files, Path(tmp), embedder, args.batch_size, workers)
+        contenders["forward"] = Forward(files, embedder, args.batch_size)
+        wall: dict[str, list[float]] = {k: [] for k in contenders}
+        cpu: dict[str, list[float]] = {k: [] for k in contenders}
+        for _ in range(args.repeat):
+            for key, contender in contenders.items():
+                clock = contender.run()
+                wall[key].append(len(files) / clock.wall)
+                cpu[key].append(len(files) / clock.cpu)
+            loads.append(os.getloadavg()[0])
+        prec = contenders["micview"].precision  # type: ignore[attr-defined]
+    dec_ms, fwd_ms = decode_vs_forward(files, embedder, args.batch_size)
+    names = {
+        "baseline": "(a) per-image loop, transformers CLIP fp32",
+        "micview": f"(a,b) micview embed_project, {prec}, batch {args.batch_size}, {workers} decode thr.",
+        "forward": f"(b) pure forward on pre-decoded tensors, {prec}, batch {args.batch_size}",
+    }
     print(f"\n$ {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(f"{len(files)} images from {args.images}; device {device}; torch threads {torch.get_num_threads()}\n")
-    print(f"{'what':72} {'img/s':>8}")
-    for name, rate in rows:
-        print(f"{name:72} {rate:8.1f}")
-    e2e_rate = rows[-2][1]
-    if not args.skip_baseline:
-        print(f"\nspeed-up over the per-image loop: {e2e_rate / rows[0][1]:.1f}x (goal >= 8x)")
-    print(f"end-to-end / pure forward: {e2e_rate / rows[-1][1]:.2f} (goal >= 0.95)")
+    print(f"{len(files)} images from {args.images}; device {device}; torch threads {torch.get_num_threads()}; ")
+    print(f"{args.repeat} interleaved repeats; load average (1 min) during the run {min(loads):.1f} - {max(loads):.1f}")
+    print(f"\n{'median [range]':66} {'images/s (wall)':>22} {'images/CPU-s':>22}")
+    for key in contenders:
+        print(f"{names[key]:66} {spread(wall[key]):>22} {spread(cpu[key]):>22}")
+    print()
+    for label, rates in (("wall", wall), ("CPU ", cpu)):
+        if "baseline" in rates:
+            ratios = [m / b for m, b in zip(rates["micview"], rates["baseline"], strict=True)]
+            print(f"micview / per-image loop ({label}): {spread(ratios)}  (goal >= 8x)")
+        ratios = [m / f for m, f in zip(rates["micview"], rates["forward"], strict=True)]
+        print(f"micview / pure forward   ({label}): {statistics.median(ratios):7.2f} "
+              f"[{min(ratios):.2f} - {max(ratios):.2f}]  (goal >= 0.95)")  # fmt: skip
+    print(f"\none thread, CPU ms per image: decode (load_square) {dec_ms:.1f}, forward {fwd_ms:.1f} ({prec})")
 
 
 if __name__ == "__main__":
