@@ -23,6 +23,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from micview.core.logs import log_dir, start_session_log, write_crash_log
+from micview.core.store.integrity import damage_error
 
 _log = logging.getLogger("micview.gui")
 _MAX_DIALOGS = 3  # a bug that repeats on every repaint must not bury the screen in dialogs
@@ -32,6 +33,7 @@ class _Reporter(QObject):
     """Lives on the GUI thread; a signal emitted from any thread shows the dialog there."""
 
     crashed = Signal(str, str, str)  # the error in one line, its traceback, the crash log's path
+    damaged = Signal(str)  # a read reached a damaged page of a project file: what to do about it
 
     def __init__(self, argv: list[str]) -> None:
         super().__init__()
@@ -39,16 +41,29 @@ class _Reporter(QObject):
         self.shown = 0
         self.dialog: QMessageBox | None = None
         self.crashed.connect(self._show, Qt.ConnectionType.QueuedConnection)
+        self.damaged.connect(self._show_damaged, Qt.ConnectionType.QueuedConnection)
 
     def report(self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, exc, tb)
             return
         exc.__traceback__ = tb
+        if (damage := damage_error(exc)) is not None:  # not a bug: the project file is damaged there
+            logging.getLogger("micview.project").warning(str(damage))
+            self.damaged.emit(str(damage))
+            return
         _log.error("unexpected error", exc_info=(kind, exc, tb))
         path = write_crash_log(exc, self.argv)
         details = "".join(traceback.format_exception(kind, exc, tb))
         self.crashed.emit(f"{kind.__name__}: {exc}", details, str(path) if path else "")
+
+    def _show_damaged(self, message: str) -> None:
+        if self.shown >= _MAX_DIALOGS or (self.dialog is not None and self.dialog.isVisible()):
+            return
+        self.shown += 1
+        self.dialog = QMessageBox(QMessageBox.Icon.Warning, "The project file is damaged", message)
+        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog.show()
 
     def _show(self, what: str, details: str, path: str) -> None:
         if self.shown >= _MAX_DIALOGS or (self.dialog is not None and self.dialog.isVisible()):

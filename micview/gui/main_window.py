@@ -36,6 +36,9 @@ from micview.gui.menus import build_menus
 from micview.gui.notice_bar import NoticeBar
 from micview.gui.panels.watch_panel import notice_actions
 from micview.gui.plates import PlateView
+from micview.gui.safety import project_safety
+from micview.gui.safety_banner import ProjectBanner
+from micview.gui.safety_dialogs import SafetyActions
 from micview.gui.session import Session
 from micview.gui.settings import Settings
 from micview.gui.side_panel import SidePanel
@@ -53,6 +56,8 @@ class MainWindow(QMainWindow):
         self.session = Session(settings or Settings(), self)
         self.settings = self.session.settings
         self.ctl = Controllers.of(self.session)
+        self.safety = project_safety(self.session)  # read-only, damage, the core's warnings → status bar
+        self.safety_actions = SafetyActions(self.session, self)
         self.viewer: ViewerWindow | None = None
         self.setWindowTitle("micview")
         self.setAcceptDrops(True)
@@ -63,6 +68,7 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self._connect()
         self._on_project_changed(None)
+        self._on_safety_changed()
 
     def _fit_to_screen(self) -> None:
         screen = QGuiApplication.primaryScreen()
@@ -89,6 +95,8 @@ class MainWindow(QMainWindow):
         col = QVBoxLayout(workspace)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(0)
+        self.banner = ProjectBanner(s)
+        col.addWidget(self.banner)
         col.addWidget(self.label_bar)
         self.plate_view = PlateView(s)
         self.central_tabs = QTabWidget(documentMode=True)
@@ -122,6 +130,8 @@ class MainWindow(QMainWindow):
             "undo": self.session.undo_stack.undo, "models": self.show_models_dialog,
             **notice_actions(self.session, self.side_dock, self.side_panel),
         })  # fmt: skip
+        actions = self.safety_actions
+        self.notice_bar.handlers.update(salvage=actions.ask_salvage, backups=actions.show_backups)
         self.statusBar().addWidget(self.notice_bar, 1)
         self.statusBar().addPermanentWidget(JobsStatus(self.session.jobs, toggle))
 
@@ -148,6 +158,8 @@ class MainWindow(QMainWindow):
         w.sample_requested.connect(self.ctl.project.open_sample)
         w.recent_chosen.connect(self.open_project)
         s.project_changed.connect(self._on_project_changed)
+        self.safety.changed.connect(self._on_safety_changed)
+        self.safety.waiting.connect(self._on_waiting)
         s.errors.reported.connect(self._on_error_reported)
         s.noticed.connect(self._on_notice)
         s.status_posted.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
@@ -169,6 +181,16 @@ class MainWindow(QMainWindow):
         for item in (self.label_bar, self.toolbar, *self.menus.need_project):
             item.setEnabled(project is not None)
         self.menus.fill_recent()
+
+    def _on_safety_changed(self) -> None:
+        """What writes is enabled only while the open project can be written (the banner says why not)."""
+        for item in self.menus.need_writable:
+            item.setEnabled(self.safety.writable)
+
+    def _on_waiting(self, text: str) -> None:
+        """Painted at once: the wait may be on this thread (a label write), which paints nothing until it ends."""
+        self.statusBar().showMessage(text, 30_000)
+        self.statusBar().repaint()
 
     def _on_error_reported(self, entry: ErrorEntry) -> None:
         """Non-blocking: a MicviewError shows its text; a bug adds the traceback as details."""

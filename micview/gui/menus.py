@@ -29,6 +29,7 @@ class Menus:
     fill_recent: Callable[[], None]
     open_viewer: QAction
     need_project: list[QAction | QMenu] = field(default_factory=list)
+    need_writable: list[QAction] = field(default_factory=list)  # writes: off while the project is read-only
 
 
 def _action(menu: QMenu, text: str, slot: Callable[[], object], key: QKeySequence | str | None = None) -> QAction:
@@ -49,15 +50,19 @@ def build_menus(w: MainWindow) -> Menus:
     _action(file, "Open the sample", ctl.project.open_sample)
     recent = file.addMenu("Recent projects")
     file.addSeparator()
-    need = [
+    writable = [
         _action(file, "Add folder…", lambda: _ask_add_folder(w)),
         _action(file, "Add files…", lambda: _ask_add_files(w)),
         _action(file, "Import labels…", lambda: _ask_import_labels(w)),
     ]
+    need: list[QAction | QMenu] = []
     export = file.addMenu("Export labels")
     for text, scope in EXPORT_SCOPES:
         _action(export, text, lambda sc=scope: _ask_export(w, sc))
     need += [export, _action(file, "Files that could not be imported…", w.show_import_errors)]
+    file.addSeparator()
+    need += [_action(file, "Save a copy…", w.safety_actions.ask_save_copy),
+             _action(file, "Backups…", w.safety_actions.show_backups)]  # fmt: skip
     file.addSeparator()
     need.append(_action(file, "Close project", ctl.project.close))
     _action(file, "Quit", w.close, QKeySequence.StandardKey.Quit)
@@ -72,7 +77,7 @@ def build_menus(w: MainWindow) -> Menus:
     _action(edit, "Clear selection", s.selection.clear, "Esc")
 
     images = bar.addMenu("&Images")
-    _action(images, "Compute embeddings", ctl.maps.embed, "Ctrl+E")
+    writable.append(_action(images, "Compute embeddings", ctl.maps.embed, "Ctrl+E"))
     _action(images, "Recompute map", ctl.maps.refresh, "Ctrl+M")
     viewer = _action(images, "Open in viewer", ctl.viewer.open_current, "Return")
     viewer.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # Return opens it from the grid only
@@ -85,7 +90,7 @@ def build_menus(w: MainWindow) -> Menus:
     embed_after.setChecked(w.settings.embed_after_import)
     images.addSeparator()
     _action(images, "Models…", w.show_models_dialog)
-    need.append(images.menuAction())  # type: ignore[arg-type]
+    need.append(images.menuAction())
 
     view = bar.addMenu("&View")
     view.addAction(w.side_dock.toggleViewAction())
@@ -104,7 +109,7 @@ def build_menus(w: MainWindow) -> Menus:
         else:
             recent.addAction("No recent projects").setEnabled(False)
 
-    return Menus(recent, fill_recent, viewer, need)
+    return Menus(recent, fill_recent, viewer, need, writable)
 
 
 # -- dialogs ------------------------------------------------------------------------------------------------------

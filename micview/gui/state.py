@@ -6,6 +6,7 @@ controllers (and the session) write to them; views read them and listen.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from micview.core.store import ImageRow
+from micview.core.store.integrity import damage_error
 
 if TYPE_CHECKING:
     from micview.core.store import Project
@@ -27,10 +29,21 @@ class ImageCatalog(QObject):
         super().__init__(parent)
         self.rows: list[ImageRow] = []
         self._index: dict[int, int] = {}
+        self.error: BaseException | None = None  # the list could not be read: the project file is damaged there
 
     def reload(self, project: Project | None) -> None:
-        """Re-read the list from ``project`` (after opening it, an import, a re-scan)."""
-        self.set_rows(project.images.all(status="ok") if project is not None else [])
+        """Re-read the list from ``project`` (after opening it, an import, a re-scan).
+
+        Where the list lies on a damaged page of the file it is empty and ``error`` says why (gui/safety.py tells
+        the user); the window stays usable."""
+        self.error = None
+        try:
+            rows = project.images.all(status="ok") if project is not None else []
+        except sqlite3.DatabaseError as exc:
+            if damage_error(exc) is None:
+                raise
+            rows, self.error = [], exc
+        self.set_rows(rows)
 
     def set_rows(self, rows: list[ImageRow]) -> None:
         self.rows = rows

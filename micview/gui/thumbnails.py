@@ -6,11 +6,14 @@ thread (a few hundred microseconds each) — with the project's GUI-thread conne
 
 from __future__ import annotations
 
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QPixmap
+
+from micview.core.store.integrity import damage_error
 
 if TYPE_CHECKING:
     from micview.core.store import Project
@@ -23,6 +26,8 @@ class ThumbnailCache:
         self._project = project
         self.size = size
         self._cache: OrderedDict[int, QPixmap | None] = OrderedDict()
+        # Told when a thumbnail lies on a damaged page of the file (that image then shows none; see gui/safety.py).
+        self.on_damaged: Callable[[BaseException], object] | None = None
 
     def get(self, image_id: int) -> QPixmap | None:
         if image_id in self._cache:
@@ -39,7 +44,14 @@ class ThumbnailCache:
 
     def _decode(self, image_id: int) -> QPixmap | None:
         project = self._project()
-        thumb = project.images.thumbnail(image_id) if project is not None else None
+        try:
+            thumb = project.images.thumbnail(image_id) if project is not None else None
+        except sqlite3.DatabaseError as exc:
+            if damage_error(exc) is None:
+                raise
+            if self.on_damaged is not None:
+                self.on_damaged(exc)
+            return None
         if thumb is None:
             return None
         pixmap = QPixmap()

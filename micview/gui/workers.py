@@ -24,11 +24,13 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from micview.core.errors import Cancelled, MicviewError
+from micview.core.errors import Cancelled, MicviewError, ProjectDamagedError
+from micview.core.store.integrity import damage_error
 from micview.core.tasks import Progress
 
 TaskFactory = Callable[[], Generator[Progress, None, Any]]
@@ -62,8 +64,9 @@ class Job(QObject):
     """One background task as the GUI sees it: title, state, last progress, and its signals.
 
     ``yielded(Progress)`` while it runs; then exactly one of ``returned(result)``, ``errored(message, details)``
-    (``details`` is empty for a :class:`MicviewError`, a traceback otherwise) or ``cancelled()``; then
-    ``finished()``. ``state_changed(job)`` accompanies each progress step and the end (the manager listens).
+    (``details`` is empty for a :class:`MicviewError` and for a read that reached a damaged page of the project
+    file, which also sets ``damaged``; a traceback otherwise) or ``cancelled()``; then ``finished()``.
+    ``state_changed(job)`` accompanies each progress step and the end (the manager listens).
     """
 
     yielded = Signal(object)
@@ -93,6 +96,8 @@ class Job(QObject):
         self.final_state = "queued"  # written by the worker, applied on the GUI thread
         self.progress = Progress(0, 0, "Waiting…")
         self.error: tuple[str, str] | None = None
+        self.project_path: Path | None = None  # the project open when the job started (named in damage messages)
+        self.damaged = False  # it failed because that project file is damaged
         self.result: Any = None  # only between the worker's return and its delivery on the GUI thread
         self.started = time.monotonic()
         self._cancel = threading.Event()
@@ -170,8 +175,14 @@ class _Runner(QRunnable):
             final = "cancelled"
         except MicviewError as exc:
             final, job.error = "failed", (str(exc), "")
+            path = job.project_path
+            job.damaged = isinstance(exc, ProjectDamagedError) and path is not None and str(exc).startswith(str(path))
         except Exception as exc:  # a bug must be reported, not crash the application
-            final, job.error = "failed", (f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            damaged = damage_error(exc, job.project_path)  # a read that reached a damaged page is no bug
+            if damaged is not None:
+                final, job.error, job.damaged = "failed", (str(damaged), ""), True
+            else:
+                final, job.error = "failed", (f"{type(exc).__name__}: {exc}", traceback.format_exc())
         # The end state is set on the GUI thread when `done` arrives (after every queued `yielded`), so
         # `job.done` never turns true while signals of the job are still in flight.
         job.final_state = final
@@ -210,6 +221,7 @@ class JobManager(QObject):
         super().__init__(parent)
         self.jobs: list[Job] = []  # queued and running only
         self.history: deque[JobRecord] = deque(maxlen=HISTORY)
+        self.project_path: Path | None = None  # the open project (kept by gui/safety.py), for damage messages
         self._pools = {"io": QThreadPool(self), "model": QThreadPool(self)}
         self._pools["io"].setMaxThreadCount(2)
         self._pools["model"].setMaxThreadCount(1)  # one model at a time on the device
@@ -228,6 +240,7 @@ class JobManager(QObject):
         """Queue ``factory``'s task. ``on_result(result)``, ``on_error(message, details)`` or ``on_cancel()``
         runs on the GUI thread when it ends (the job's signals are emitted too); the result is not kept."""
         job = Job(title, factory, pool=pool, quiet=quiet, on_result=on_result, on_error=on_error, on_cancel=on_cancel)
+        job.project_path = self.project_path
         job.state_changed.connect(self._on_job_state_changed)
         self.jobs.append(job)
         if not quiet:

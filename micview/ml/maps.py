@@ -217,6 +217,8 @@ def map_task(
         yield Progress(0, 0, f"{method.upper()} of {len(ids)} images")
         fitted = fit_map(vectors, method, params, ids)
     result = MapResult(model_id, method, params, ids, fitted.xy, None, False, fitted.fit_seconds, fitted.place_seconds)
+    if project.read_only:  # browsing a read-only project still gets its map; it is just not stored
+        return result
     return replace(result, run_id=save_map(project, result, fitted))
 
 

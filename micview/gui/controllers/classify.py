@@ -18,6 +18,7 @@ import numpy as np
 
 from micview.core.store import Project
 from micview.core.tasks import Progress, Task
+from micview.gui.controllers.safety import refuse_write
 from micview.gui.session import Session
 from micview.gui.state import Scores
 from micview.gui.workers import Job
@@ -55,7 +56,10 @@ class ClassifyController:
         )  # fmt: skip
 
     # -- run and accept ---------------------------------------------------------------------------------------
-    def run(self, req: Request) -> Job:
+    def run(self, req: Request) -> Job | None:
+        if refuse_write(self.session, f"Classifying {req.task}", popup=False):
+            self.session.classify.update(status="Read-only project: predictions cannot be saved.", busy="")
+            return None
         path = self._path()
         self.session.classify.update(busy="Classifying…", status="Classifying…")
         return self._start(f"Classify {req.task}", lambda: classify_task(path, req), self._on_classified)
@@ -75,6 +79,9 @@ class ClassifyController:
         scores, ids = self.session.classify.scores, list(self.session.selection.ids)
         if scores is None or not ids:
             self.session.classify.update(status="Run the classifier and select images first.")
+            return 0
+        if refuse_write(self.session, "Accepting predictions", popup=False):
+            self.session.classify.update(status="Read-only project: accepted labels cannot be saved.")
             return 0
         new = scores.predicted(ids)
         text = f"accept {len(new)} prediction{'s' * (len(new) != 1)} as “{scores.task}” labels"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from micview.gui import background
+from micview.gui.controllers.safety import refuse_write
 from micview.gui.session import Session
 from micview.gui.workers import Job
 
@@ -43,7 +44,7 @@ class LabelFilesController:
     def import_labels(self, csv_path: Path, tasks: list[str] | None = None) -> Job | None:
         """Read labels (``tasks``: the columns to take as tasks; None guesses) and metadata from a CSV."""
         project = self.session.project
-        if project is None:
+        if project is None or refuse_write(self.session, f"Importing labels from {csv_path.name}"):
             return None
         path = project.path
         return self.session.jobs.start(

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 from PySide6.QtGui import QUndoCommand
 
+from micview.core.errors import ProjectError
+from micview.gui.controllers.safety import refuse_write
 from micview.gui.session import Session
 
 
@@ -42,7 +44,16 @@ class SetLabels(QUndoCommand):
         project = self.session.project
         if project is None:  # the project was closed: the stack is cleared then, this is only a guard
             return
-        project.labels.set_many(self.task, labels, author=author)
+        try:
+            project.labels.set_many(self.task, labels, author=author)
+        except ProjectError as exc:  # locked for too long, disk full, damage found: nothing was written
+            self.setObsolete(True)  # not kept on the undo stack as if it had been done
+            self.session.errors.report("The labels were not saved", str(exc))
+            if project.read_only:
+                from micview.gui.safety import project_safety
+
+                project_safety(self.session).mark_damaged(str(exc))
+            return
         self.session.labels_changed.emit(self.task)
 
 
@@ -75,6 +86,8 @@ class LabellingController:
 
     def define(self, name: str, classes: list[str]) -> None:
         """Create or redefine a task (its classes in key order) and make it the active one."""
+        if refuse_write(self.session, f"Defining the task “{name}”"):
+            return
         self.session.require_project().labels.define_task(name, [c for c in classes if c])
         self.session.tasks_changed.emit()
         self.set_task(name)
@@ -97,10 +110,11 @@ class LabellingController:
         return True
 
     def write(self, task: str, labels: Mapping[int, str | None], text: str, author: str | None = None) -> None:
-        """Write ``labels`` for ``task`` as one undoable step."""
-        if labels:
+        """Write ``labels`` for ``task`` as one undoable step (a read-only project says why it is not done)."""
+        if labels and not refuse_write(self.session, f"Labelling ({text})", popup=False):
             self.session.undo_stack.push(SetLabels(self.session, task, labels, text, author))
 
     def push(self, command: QUndoCommand) -> None:
         """Put a ready-made command (a subclass of :class:`SetLabels`) on the session's undo stack."""
-        self.session.undo_stack.push(command)
+        if not refuse_write(self.session, command.text().capitalize(), popup=False):
+            self.session.undo_stack.push(command)

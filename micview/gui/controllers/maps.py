@@ -11,6 +11,7 @@ from typing import Any
 
 from micview.core.tasks import Progress
 from micview.gui import background
+from micview.gui.controllers.safety import refuse_write
 from micview.gui.session import Session
 from micview.gui.state import MapData
 from micview.gui.workers import Job
@@ -37,7 +38,7 @@ class MapController:
     def embed(self) -> Job | None:
         """Compute the missing vectors of the current model (on the one model thread), then refresh the map."""
         project = self.session.project
-        if project is None:
+        if project is None or refuse_write(self.session, "Computing embeddings"):
             return None
         model_id, device, path = self.session.model_id, self.session.settings.device, project.path
         self.session.map.embedding = True
@@ -89,6 +90,10 @@ class MapController:
                 state.set_empty(f"Computing embeddings with {model_id}…")
                 return
             count = len(self.session.catalog)
+            if project.read_only:
+                state.set_empty(f"No embeddings with {model_id} in this project, and it is open read-only "
+                                f"({project.read_only_reason}), so none can be computed here.")  # fmt: skip
+                return
             what = f"{count:,} image{'s' * (count != 1)}" if count else "the images"
             state.set_empty(f"No embeddings with {model_id} yet. Computing them for {what} makes the map and "
                             "“More like this” work.", "embed" if count else "")  # fmt: skip

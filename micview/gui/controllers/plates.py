@@ -10,6 +10,7 @@ from typing import Any
 
 from micview.core.plate_export import TASK
 from micview.gui.controllers.labelling import SetLabels, describe
+from micview.gui.controllers.safety import refuse_write
 from micview.gui.session import Session
 from micview.gui.workers import Job, TaskFactory
 
@@ -33,9 +34,12 @@ class PlatesController:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def score_well(self, well: str, ids: list[int], label: str | None, go_to: Callable[[str], None]) -> None:
-        """Score every drop image ``ids`` of ``well`` with ``label`` as one undoable step."""
+    def score_well(self, well: str, ids: list[int], label: str | None, go_to: Callable[[str], None]) -> bool:
+        """Score every drop image ``ids`` of ``well`` with ``label`` as one undoable step (false: not done)."""
+        if refuse_write(self.session, f"Scoring well {well}", popup=False):
+            return False
         self.session.undo_stack.push(ScoreWell(self.session, well, ids, label, go_to))
+        return True
 
     def start(self, title: str, factory: TaskFactory, on_result: Callable[[Any], None]) -> Job:
         """A plate job on the model pool; its result goes to ``on_result``, and the plate predictions changed."""
@@ -49,13 +53,17 @@ class PlatesController:
             on_error=lambda msg, details: self.session.errors.report(f"{title} failed", msg, details),
         )  # fmt: skip
 
-    def score_with_marco(self, plate: str, pattern: str, factory: Any, on_result: Callable[[Any], None]) -> Job:
+    def score_with_marco(self, plate: str, pattern: str, factory: Any, on_result: Callable[[Any], None]) -> Job | None:
+        if refuse_write(self.session, f"Scoring plate {plate} with MARCO"):
+            return None
         path = self.session.require_project().path
         return self.start(f"Score plate {plate} with MARCO", lambda: factory(path, plate, pattern), on_result)
 
-    def learn_scores(self, model_id: str, on_result: Callable[[Any], None]) -> Job:
+    def learn_scores(self, model_id: str, on_result: Callable[[Any], None]) -> Job | None:
         from micview.gui.plates import scoring
 
+        if refuse_write(self.session, "Learning your plate scores"):
+            return None
         path = self.session.require_project().path
         return self.start("Learn my plate scores", lambda: scoring.recalibrate_task(path, model_id), on_result)
 

@@ -10,9 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from micview.core.errors import MicviewError
-from micview.core.store import PROJECT_SUFFIX, Project
+from micview.core.errors import MicviewError, NotAProjectError, ProjectDamagedError
+from micview.core.store import PROJECT_SUFFIX, Project, list_backups
+from micview.core.store.integrity import damage_error
 from micview.gui import background
+from micview.gui.controllers.safety import refuse_write
+from micview.gui.safety import is_damage, open_error, project_safety
 from micview.gui.session import Session
 from micview.gui.workers import Job
 
@@ -35,19 +38,52 @@ def import_text(summary: Any) -> str:
     return ", ".join(parts) + "."
 
 
+def _unreadable(project: Project) -> MicviewError | None:
+    """Why a damaged project cannot be shown at all (its tables or label tasks unreadable), or None."""
+    if not project.read_only:
+        return None
+    try:
+        project.labels.task_names()  # every view reads these (and the list of tables) when a project opens
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
+        return damage_error(exc, project.path)
+    return None
+
+
 class ProjectController:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     # -- open, create, close --------------------------------------------------------------------------------
     def open(self, path: str | Path) -> bool:
-        """Open ``path`` in this window; errors are reported, never raised."""
+        """Open ``path`` in this window; errors are reported, never raised.
+
+        The message's title tells the refusals apart (not a project, damaged, newer micview, locked); a damaged
+        or read-only project opens read-only (the banner says why), and the core's warnings while opening (a
+        wait for another micview's write) reach the status bar as they happen.
+        """
+        safety = project_safety(self.session)
+        safety.opening = Path(path)
         try:
             project = Project.open(path)
         except MicviewError as exc:
-            self.session.errors.report("Cannot open the project", str(exc))
+            damaged = isinstance(exc, ProjectDamagedError | NotAProjectError)  # its first bytes may be what is hit
+            safety.failed = Path(path) if damaged and list_backups(path) else None
+            self.session.errors.report(open_error(exc), str(exc))
+            if safety.failed is not None:
+                self.session.notify(f"{Path(path).name} cannot be opened, and it has backups: restore one?",
+                                    (("Backups…", "backups"),))  # fmt: skip
+            return False
+        finally:
+            safety.opening = None
+        if (unreadable := _unreadable(project)) is not None:
+            project.close()
+            self._cannot_show(Path(path), unreadable)
             return False
         self._use(project)
+        if project.read_only:
+            self.session.notify(f"Opened {project.path.name} read-only: {project.read_only_reason}.")
         return True
 
     def create(self, path: Path) -> bool:
@@ -59,15 +95,27 @@ class ProjectController:
         self._use(project)
         return True
 
+    def _cannot_show(self, path: Path, error: MicviewError) -> None:
+        """A project so damaged that not even its list of label tasks can be read: say so, offer the ways out."""
+        project_safety(self.session).failed = path
+        self.session.errors.report("The project file is damaged", f"{error} micview cannot show this project.")
+        actions = (("Save what is readable…", "salvage"),) + ((("Backups…", "backups"),) if list_backups(path) else ())
+        self.session.notify(f"{path.name} is too damaged to show.", actions)
+
     def _use(self, project: Project) -> None:
         self.session.settings.add_recent(project.path)
         self.session.set_project(project)
         from micview.gui.controllers.labelling import LabellingController
         from micview.gui.controllers.maps import MapController
 
-        tasks = project.labels.task_names()
-        LabellingController(self.session).set_task(tasks[0] if tasks else "")
-        MapController(self.session).refresh()
+        try:
+            tasks = project.labels.task_names()
+            LabellingController(self.session).set_task(tasks[0] if tasks else "")
+            MapController(self.session).refresh()
+        except Exception as exc:  # a damaged page where the tasks or the map are stored: say so, keep browsing
+            if not is_damage(exc):
+                raise
+            project_safety(self.session).read_failed(exc)
 
     def close(self) -> None:
         if self.session.project is not None:
@@ -85,7 +133,7 @@ class ProjectController:
     def add_folder(self, folder: Path, then: Callable[[], object] | None = None) -> Job | None:
         """Import ``folder`` in the background; ``then()`` runs once the views show the new images."""
         project = self.session.project
-        if project is None:
+        if project is None or refuse_write(self.session, f"Adding {folder.name or folder}"):
             return None
         path = project.path
         return self.session.jobs.start(
@@ -96,7 +144,7 @@ class ProjectController:
 
     def add_files(self, files: list[Path]) -> Job | None:
         project = self.session.project
-        if project is None or not files:
+        if project is None or not files or refuse_write(self.session, f"Adding {files[0].name}"):
             return None
         path = project.path
         title = f"Import {files[0].name}" + (f" and {len(files) - 1} more" if len(files) > 1 else "")
@@ -113,6 +161,8 @@ class ProjectController:
             return []
         if self.session.project is None:
             self.session.errors.report("No project is open", "Open or create a project first, then drop images on it.")
+            return []
+        if refuse_write(self.session, "Adding what was dropped"):
             return []
         from micview.core.importer import supported_extensions
         from micview.gui.controllers.label_files import LabelFilesController

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from micview.gui.controllers.safety import refuse_write
 from micview.gui.session import Session
 from micview.gui.state import MapData
 from micview.gui.watch_state import WatchState, watch_state
@@ -42,6 +43,8 @@ class WatchController:
 
         project = self.session.project
         if project is None or self.job is not None:
+            return None
+        if refuse_write(self.session, f"Watching {Path(folder).name or folder}"):
             return None
         try:
             parsed = tuple(parse_rule(r) for r in (rules or []) if r.strip())

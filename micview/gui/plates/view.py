@@ -261,7 +261,8 @@ class PlateView(QWidget):
             return False
         self.keystrokes += 1
         label = self.classes[k] if k is not None else None
-        self.ctl.score_well(state.well, scoring.scoring_ids(state), label, self.go_to)
+        if not self.ctl.score_well(state.well, scoring.scoring_ids(state), label, self.go_to):
+            return False  # a read-only project: the controller said why; stay on this well
         self.go_to(scoring.next_well(self.review.wells, state.well))
         return True
 
@@ -283,7 +284,7 @@ class PlateView(QWidget):
             self.session.errors.report("MARCO is not installed", scoring.MARCO_MISSING)
             return None
         job = self.ctl.score_with_marco(plate.name, self.pattern(), self.score_factory, self._on_scored)
-        return self._watch(job)
+        return self._watch(job) if job is not None else None
 
     def learn_scores(self) -> Job | None:
         """Few-shot recalibration on the user's scores (the classify machinery on MARCO features)."""
@@ -293,7 +294,8 @@ class PlateView(QWidget):
         if self.recalibrate_model == "marco" and not scoring.marco_available():
             self.session.errors.report("MARCO is not installed", scoring.MARCO_MISSING)
             return None
-        return self._watch(self.ctl.learn_scores(self.recalibrate_model, self._on_learnt))
+        job = self.ctl.learn_scores(self.recalibrate_model, self._on_learnt)
+        return self._watch(job) if job is not None else None
 
     def _on_learnt(self, result: Any) -> None:
         self._job_message = scoring.recalibrate_text(result)
