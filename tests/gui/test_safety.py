@@ -129,6 +129,10 @@ def test_a_project_in_a_read_only_folder_opens_read_only(qtbot, window, project_
         assert any("opened read-only because its folder is read-only" in e.message for e in s.errors.entries)
         s.selection.set([s.catalog.rows[0].id])
         refuses(w, lambda: None if w.ctl.labelling.assign(1) and s.undo_stack.count() == 0 else 1, "Save a copy")
+        vqa = w.side_panel.panel_named("VQA")
+        vqa.question.setPlainText("What phase is this?")
+        vqa._on_ask_clicked()  # refused before any model runs: the answer could not be stored
+        assert "Asking the model was not done" in vqa.status.text() and "read-only" in vqa.status.text()
         out = tmp_path / "selection.csv"
         wait_job(qtbot, w.ctl.label_files.export(out, "selection"))
         rows = out.read_text(encoding="utf-8-sig").splitlines()

@@ -152,9 +152,15 @@ class VqaPanel(QWidget):
         self._on_busy_changed()
 
     def _project_path(self) -> Path | None:
+        """The project the answers are stored in; None (and why, in the status line) when there is none to write."""
+        from micview.gui.controllers.safety import read_only_message
+
         project = self.session.project
         if project is None:
             self.status.setText("Open a project first.")
+        elif project.read_only:  # answers are stored with their recipe: refused before the model runs
+            self.status.setText(read_only_message(project, "Asking the model"))
+            return None
         return None if project is None else Path(project.path)
 
     def _on_load_clicked(self) -> None:
