@@ -16,14 +16,21 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
+from micview.core.errors import MicviewError
+
 R = TypeVar("R")
 
 _START, _DONE = "start", "done"
+_AHEAD = 2  # files handed to a worker at a time: the next one is there when it finishes the current one
+
+
+class ReaderStartError(MicviewError):
+    """The worker processes die before reading anything (a broken installation, no memory for a process)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +77,13 @@ def _worker_main(conn: Connection, func: Callable[[str], Any], initializer: Call
 class _Worker:
     process: BaseProcess
     conn: Connection
-    arg: str | None = None
-    limit: float = 0.0
-    deadline: float | None = None  # set when the worker says it started on the file
+    queued: deque[tuple[str, float]] = field(default_factory=deque)  # sent to the worker, not started yet
+    current: tuple[str, float, float] | None = None  # (path, seconds allowed, deadline) once it started
+    ready: bool = False  # it has started on a file at least once (so it got through its start-up)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queued) or self.current is not None
 
 
 class ReaderPool(Generic[R]):
@@ -103,50 +114,59 @@ class ReaderPool(Generic[R]):
         while len(self._workers) < min(self._n, len(todo)):
             self._workers.append(self._start())
         while True:
-            for w in self._workers:
-                if w.arg is None and todo:
-                    self._assign(w, *todo.popleft())
-            busy = [w for w in self._workers if w.arg is not None]
+            self._hand_out(todo)
+            busy = [w for w in self._workers if w.busy]
             if not busy:
                 return
-            deadlines = [w.deadline for w in busy if w.deadline is not None]
+            deadlines = [w.current[2] for w in busy if w.current is not None]
             timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout))
             for w in busy:
-                if (outcome := self._check(w, ready)) is not None:
+                if (outcome := self._check(w, ready, todo)) is not None:
                     yield outcome
 
-    def _assign(self, w: _Worker, arg: str, limit: float) -> None:
-        w.arg, w.limit, w.deadline = arg, limit, None
-        w.conn.send(arg)
+    def _hand_out(self, todo: deque[tuple[str, float]]) -> None:
+        """One file per worker first, then one more each, queued behind the current one (no idle wait)."""
+        for depth in range(1, _AHEAD + 1):
+            for w in self._workers:
+                if todo and len(w.queued) + (w.current is not None) < depth:
+                    w.queued.append(todo.popleft())
+                    w.conn.send(w.queued[-1][0])
 
-    def _check(self, w: _Worker, ready: set[Any]) -> tuple[str, R | ReadFailure] | None:
-        arg = w.arg
-        assert arg is not None
+    def _check(self, w: _Worker, ready: set[Any], todo: deque[tuple[str, float]]) -> tuple[str, Any] | None:
         if w.conn in ready:
             try:
                 message = w.conn.recv()
             except (EOFError, OSError):
-                return arg, self._replace(w, self._crash_reason(w))
+                return self._lost(w, todo, self._crash_reason(w))
             if message[0] == _START:
-                w.deadline = time.monotonic() + w.limit
+                w.ready = True
+                arg, limit = w.queued.popleft()
+                w.current = (arg, limit, time.monotonic() + limit)
                 return None
-            w.arg = None
+            assert w.current is not None
+            arg, w.current = w.current[0], None
             return arg, message[1]
         if w.process.sentinel in ready:
-            return arg, self._replace(w, self._crash_reason(w))
-        if w.deadline is not None and time.monotonic() >= w.deadline:
-            return arg, self._replace(w, ReadFailure(_timeout_reason(w.limit)))
+            return self._lost(w, todo, self._crash_reason(w))
+        if w.current is not None and time.monotonic() >= w.current[2]:
+            return self._lost(w, todo, ReadFailure(_timeout_reason(w.current[1])))
         return None
+
+    def _lost(self, w: _Worker, todo: deque[tuple[str, float]], failure: ReadFailure) -> tuple[str, Any] | None:
+        """A worker stuck or gone: replaced; its file fails, the files queued behind it go back in line."""
+        if not w.ready:  # it died starting up: every replacement would too
+            w.process.join(1.0)
+            raise ReaderStartError(f"The processes that read the files cannot start (exit code {w.process.exitcode}).")
+        failed = w.current[0] if w.current is not None else (w.queued.popleft()[0] if w.queued else None)
+        todo.extendleft(reversed(w.queued))
+        self._stop(w, kill=True)
+        self._workers[self._workers.index(w)] = self._start()
+        return (failed, failure) if failed is not None else None
 
     def _crash_reason(self, w: _Worker) -> ReadFailure:
         w.process.join(1.0)
         return ReadFailure(f"the reading process ended while reading this file (exit code {w.process.exitcode})")
-
-    def _replace(self, w: _Worker, failure: ReadFailure) -> ReadFailure:
-        self._stop(w, kill=True)
-        self._workers[self._workers.index(w)] = self._start()
-        return failure
 
     def _start(self) -> _Worker:
         parent_end, child_end = self._ctx.Pipe()
@@ -174,7 +194,7 @@ class ReaderPool(Generic[R]):
         """End every worker: idle ones are asked to stop, busy ones (a cancelled import) are killed."""
         workers, self._workers = self._workers, []
         for w in workers:
-            self._stop(w, kill=w.arg is not None)
+            self._stop(w, kill=w.busy)
 
 
 def _timeout_reason(limit: float) -> str:

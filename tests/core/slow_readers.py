@@ -16,3 +16,8 @@ def read_or_crash(path: str) -> int:
     if os.path.basename(path).startswith("crash"):
         os._exit(7)
     return read_bytes(path)
+
+
+def exit_at_start() -> None:
+    """An initializer that fails, as a worker would on a broken installation."""
+    os._exit(3)

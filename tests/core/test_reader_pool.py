@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import slow_readers
 
-from micview.core.reader_pool import ReaderPool, ReadFailure, call_with_timeout
+from micview.core.reader_pool import ReaderPool, ReaderStartError, ReadFailure, call_with_timeout
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
 
@@ -48,6 +48,15 @@ def test_a_worker_that_dies_costs_one_file(files: dict[str, Path], tmp_path: Pat
     failure = results.pop(str(crash))
     assert isinstance(failure, ReadFailure) and "exit code 7" in failure.reason
     assert results == {str(files["a.bin"]): 10, str(files["b.bin"]): 2000, str(files["c.bin"]): 0}
+
+
+def test_workers_that_cannot_start_raise_instead_of_respawning(files: dict[str, Path]) -> None:
+    jobs = [(str(files[n]), 30.0) for n in ("a.bin", "b.bin", "c.bin")]
+    with (
+        ReaderPool(slow_readers.read_bytes, workers=2, initializer=slow_readers.exit_at_start) as pool,
+        pytest.raises(ReaderStartError, match=r"cannot start \(exit code 3\)"),
+    ):
+        list(pool.imap(jobs))
 
 
 def test_in_process_reads_give_up_on_a_stall_too(files: dict[str, Path]) -> None:
