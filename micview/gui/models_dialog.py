@@ -9,6 +9,8 @@ folder over; the text can be selected and copied.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -90,7 +93,7 @@ class ModelsDialog(QDialog):
         self.models: list[InstalledModel] = []
         self.setWindowTitle("Models")
         self.resize(900, 620)
-        self.installed_table = _table(["Model", "Use", "Family", "Size on disk", "On this computer", ""])
+        self.installed_table = _table(["Model", "Kind", "Family", "Size on disk", "On this computer", ""])
         self.recommended_table = _table(["Model", "Download", "On this computer", "Why"])
         self.add_button = QPushButton("Add folder…")
         self.add_button.setToolTip("Register a model folder (open_clip, or a transformers CLIP / SigLIP / VLM folder)")
@@ -104,7 +107,11 @@ class ModelsDialog(QDialog):
         self.progress.setMaximumHeight(16)
         self.cancel_button = QPushButton("Cancel")
         self.message = wrapping_label()
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message_text = ""  # the message as plain text (what Copy copies)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy this text (e.g. the commands to run on a computer with internet)")
+        self.copy_button.hide()
         self._layout()
         self._connect()
         self.refresh()
@@ -146,7 +153,10 @@ class ModelsDialog(QDialog):
         page.addWidget(self.recommended_table)
         page.addLayout(pull_row)
         page.addWidget(self.progress_row)
-        page.addWidget(self.message)
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.message, 1)
+        message_row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
+        page.addLayout(message_row)
         page.addWidget(close)
 
     def _connect(self) -> None:
@@ -155,6 +165,7 @@ class ModelsDialog(QDialog):
         self.remove_button.clicked.connect(self._on_remove_clicked)
         self.pull_button.clicked.connect(self._on_pull_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.copy_button.clicked.connect(lambda: QApplication.clipboard().setText(self.message_text))
         self.installed_table.itemSelectionChanged.connect(self._update_buttons)
         self.recommended_table.itemSelectionChanged.connect(self._update_buttons)
         s = self.session
@@ -221,8 +232,10 @@ class ModelsDialog(QDialog):
         self.add_button.setEnabled(not running)
 
     def _say(self, text: str, color: str = "") -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet(f"color: {color};" if color else "")
+        """Show ``text``: its first paragraph in ``color``, the rest (how to go on) plain, commands in monospace."""
+        self.message_text = text
+        self.message.setText(message_html(text, color))
+        self.copy_button.setVisible("`" in text)
 
     # -- actions -----------------------------------------------------------------------------------------------
     def ask_add_folder(self) -> None:
@@ -285,6 +298,22 @@ class ModelsDialog(QDialog):
             self.progress.setRange(0, p.total)
             self.progress.setValue(p.done)
         self.progress_label.setText(p.message)
+
+
+def message_html(text: str, color: str = "") -> str:
+    """``text`` as rich text: first paragraph in ``color``, then one line each, `commands` in monospace."""
+    if not text:
+        return ""
+    head, _, rest = text.partition("\n\n")
+    lines = [_code(line) for line in rest.splitlines()]
+    style = f" style='color: {color};'" if color else ""
+    body = "<br>".join(lines)
+    return f"<p{style}>{_code(head)}</p>" + (f"<p>{body}</p>" if body else "")
+
+
+def _code(line: str) -> str:
+    code = "<code style='background: #2a2c31; color: #e3e5e8;'>&nbsp;\\1&nbsp;</code>"
+    return re.sub(r"`([^`]+)`", code, html.escape(line, quote=False))
 
 
 def _heading(text: str) -> QLabel:

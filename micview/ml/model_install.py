@@ -95,11 +95,11 @@ def offline_help(spec: ModelSpec) -> str:
     repo = spec.repo_id or ""
     folder = repo.rsplit("/", 1)[-1] or spec.id
     return (
-        f"To get {spec.id} without internet here: on a computer with internet run\n"
-        f"    micview models pull {spec.id} --to {folder}\n"
-        f"(or, with only Python there: pip install huggingface_hub, then hf download {repo} --local-dir {folder}).\n"
-        f"Copy the {folder} folder to this computer (USB stick, network share), then add it with "
-        f"Models… ▸ Add folder… or `micview models add {folder}`."
+        f"To bring {spec.id} here from a computer with internet:\n"
+        f"1. There, run `micview models pull {spec.id} --to {folder}` (without micview: `pip install "
+        f"huggingface_hub`, then `hf download {repo} --local-dir {folder}`).\n"
+        f"2. Copy the {folder} folder to this computer (USB stick, network share).\n"
+        f"3. Here, add it: Models… ▸ Add folder…, or `micview models add {folder}`."
     )
 
 
@@ -137,9 +137,12 @@ def add_folder_task(path: str | Path, model_id: str | None = None) -> Task[Model
     total = max(1, sum(f.stat().st_size for f in files) // MB)
     done = 0
     for f in files:
-        for got in _hash_chunks(f):
-            yield Progress((done + got) // MB, total, f"Checking {f.name}")
-        done += f.stat().st_size
+        try:
+            for got in _hash_chunks(f):
+                yield Progress((done + got) // MB, total, f"Checking {f.name}")
+            done += f.stat().st_size
+        except OSError as exc:  # the folder was moved or unplugged while it was read
+            raise ModelError(f"Cannot read {f}: {exc.strerror or exc}. Nothing was added.") from exc
     from micview.ml.weights import weights_hash
 
     weights_hash(files)  # the per-file digests are cached now: this only combines them

@@ -85,7 +85,7 @@ def test_adding_a_tiny_open_clip_folder_makes_text_search_available(qtbot, proje
     assert s.model_id == "tiny-oc" and bar.model_id == "tiny-oc" and not bar.text_model_button.isVisibleTo(w)
     assert classify.model_box.findText("tiny-oc") >= 0
     assert "Compute embeddings" in [b.text() for b in w.notice_bar.buttons]
-    assert "done" in d.message.text() and not d.progress_row.isVisibleTo(d)
+    assert "done" in d.message_text and not d.progress_row.isVisibleTo(d)
     row = _row(d.installed_table, "tiny-oc")
     assert _texts(d.installed_table, row)[1:5] == ["text + image", "open_clip", _texts(d.installed_table, row)[3],
                                                    "✓ offline"]  # fmt: skip
@@ -114,8 +114,8 @@ def test_a_folder_that_is_not_a_model_is_refused_clearly(qtbot, window, tmp_path
     job = d.add_folder(tmp_path / "micrographs")
     with qtbot.waitSignal(job.finished, timeout=10_000):
         pass
-    assert job.state == "failed" and "no weights file" in d.message.text()
-    assert "ff8a80" in d.message.styleSheet()
+    assert job.state == "failed" and "no weights file" in d.message_text
+    assert "ff8a80" in d.message.text()  # in red
     assert d.installed_table.rowCount() == len(w.ctl.maps.model_choices())  # nothing was added
 
 
@@ -126,11 +126,16 @@ def test_download_offline_says_at_once_what_to_do(qtbot, window) -> None:
     d.pull_button.click()
     qtbot.waitUntil(lambda: d.job is None, timeout=10_000)
     assert time.monotonic() - start < 5
-    text = d.message.text()
+    text = d.message_text
     assert "offline mode is on" in text
     assert "micview models pull siglip-b16-224 --to siglip-base-patch16-224" in text
     assert "hf download google/siglip-base-patch16-224" in text and "Add folder" in text
     assert window.session.jobs.history[-1].state == "failed"
+    assert d.copy_button.isVisibleTo(d)  # the commands are for another computer: one click copies them
+    d.copy_button.click()
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.clipboard().text() == text
 
 
 def test_download_with_the_network_blocked_says_so(qtbot, window, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,8 +154,8 @@ def test_download_with_the_network_blocked_says_so(qtbot, window, monkeypatch: p
     d.recommended_table.selectRow(0)
     d.pull_button.click()
     qtbot.waitUntil(lambda: d.job is None, timeout=30_000)
-    assert "Cannot download google/siglip-base-patch16-224" in d.message.text()
-    assert "Check the internet connection" in d.message.text() and "hf download" in d.message.text()
+    assert "Cannot download google/siglip-base-patch16-224" in d.message_text
+    assert "Check the internet connection" in d.message_text and "hf download" in d.message_text
 
 
 def test_download_from_the_hub_with_progress_cancel_and_sha256(qtbot, window, tiny_oc, tmp_path, monkeypatch) -> None:
@@ -177,7 +182,7 @@ def test_download_from_the_hub_with_progress_cancel_and_sha256(qtbot, window, ti
         assert d.progress_row.isVisibleTo(d) and not d.pull_button.isEnabled()
         d.cancel_button.click()
         qtbot.waitUntil(lambda: job.done, timeout=10_000)
-        assert job.state == "cancelled" and "Cancelled" in d.message.text()
+        assert job.state == "cancelled" and "Cancelled" in d.message_text
         assert _texts(d.installed_table, _row(d.installed_table, "openclip-vit-b-32-laion2b"))[4] == "not downloaded"
         hub.delay_s = 0
         d.pull_button.click()
