@@ -108,23 +108,14 @@ def _view(project: Project, task: str | None) -> Any:
 def _groups(project: Project, args: argparse.Namespace, view: Any, model_id: str) -> Any:
     """--groups (saved in the project), else the project's last groups, else — for a model with a text tower —
     the task's prompt set, one group per class."""
-    from micview.ml.analysis import load_groups, read_groups, save_groups
-    from micview.ml.analysis.groups import PromptGroups
+    from micview.ml.analysis import read_groups, save_groups
+    from micview.ml.analysis.defaults import default_groups
 
     if args.groups:
         groups = read_groups(args.groups)
         save_groups(project, groups)
         return groups
-    stored = load_groups(project)
-    if stored is not None or view is None:
-        return stored
-    from micview.ml.classify import prompt_set_for
-    from micview.ml.features import base_spec
-
-    if not base_spec(model_id).has_text:
-        return None
-
-    return PromptGroups.from_prompt_set(prompt_set_for(project, view.name, view.classes(project) or None))
+    return default_groups(project, view, model_id)
 
 
 # -- commands -------------------------------------------------------------------------------------------------
@@ -227,23 +218,6 @@ def cmd_quality(args: argparse.Namespace) -> int:
 def _naming_prompts(project: Project, model_id: str, view: Any) -> Any:
     """(names, text vectors) to name clusters with, for CLIP-family models: the project's prompt groups'
     prompts, else the task's prompt set's classes; ``None`` for image-only models."""
-    from micview.ml.features import base_spec
+    from micview.ml.analysis.defaults import naming_prompts
 
-    if not base_spec(model_id).has_text:
-        return None
-    from micview.ml.analysis import load_groups
-    from micview.ml.features import load_feature_embedder
-
-    groups = load_groups(project)
-    if groups is not None:
-        texts = groups.prompts()[0]
-    elif view is not None:
-        from micview.ml.classify import prompt_set_for
-        from micview.ml.classify.prompts import class_text_embeddings
-
-        prompts = prompt_set_for(project, view.name, view.classes(project) or None)
-        model = load_feature_embedder(model_id)
-        return prompts.class_names, class_text_embeddings(model, prompts)
-    else:
-        return None
-    return texts, load_feature_embedder(model_id).encode_text(texts)
+    return naming_prompts(project, model_id, view)
