@@ -170,10 +170,25 @@ def test_big_jpeg_thumbnail_uses_draft(tmp_path: Path, monkeypatch: pytest.Monke
         return result
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    shown = read_display(path, max_size=256)
+    assert shown.shape == (192, 256)
+    assert decoded_sizes == [(1000, 750)]  # DCT-domain 1/8 decode, not 48 megapixels
+    assert abs(int(shown[:, 128].mean()) - 128) < 8
+
+    import simplejpeg  # the import's thumbnails: simplejpeg's n/8 scaled decode, also 1/8 here
+
+    decode = simplejpeg.decode_jpeg
+
+    def decode_spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = decode(*args, **kwargs)
+        decoded_sizes.append(out.shape)
+        return out
+
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", decode_spy)
     summary = read_summary(path)
     assert (summary.info.width, summary.info.height) == (8000, 6000)
     assert summary.thumbnail.shape == (192, 256)
-    assert decoded_sizes == [(1000, 750)]  # DCT-domain 1/8 decode, not 48 megapixels
+    assert decoded_sizes[1:] == [(750, 1000, 1)]
     assert abs(int(summary.thumbnail[:, 128].mean()) - 128) < 8
 
 

@@ -11,7 +11,11 @@ Pillow state is set in exactly one place, here, at import:
 
 JPEG thumbnails use ``Image.draft``: the decoder scales by 1/2, 1/4 or 1/8 in the DCT domain, so an
 8000 × 6000 photo is decoded as 1000 × 750 for a 256 px thumbnail — several times faster and 64 × less
-memory than a full decode.
+memory than a full decode. At import (:func:`read_summary`) plain RGB and grey JPEGs are decoded by
+libjpeg-turbo through simplejpeg instead, which scales by any n/8: a 640 × 480 micrograph decodes straight to
+a 240 × 180 thumbnail with no resampling (Pillow: 320 × 240, then a resize); about twice as fast per
+thumbnail. Anything that path does not take (CMYK, MPO, a warning from the decoder) goes through Pillow as
+before, so errors and their messages are Pillow's.
 """
 
 from __future__ import annotations
@@ -226,4 +230,33 @@ def read_display(path: Path, frame: int = 0, max_size: int | None = None) -> np.
 def read_summary(path: Path, thumb_size: int = 256) -> ImageSummary:
     with _open(path) as im:
         info = _info(im, path)
-        return ImageSummary(info=info, thumbnail=_display(im, path, 0, thumb_size))
+        thumbnail = _jpeg_thumbnail(im, path, thumb_size)
+        if thumbnail is None:
+            thumbnail = _display(im, path, 0, thumb_size)
+        return ImageSummary(info=info, thumbnail=thumbnail)
+
+
+def _jpeg_thumbnail(im: Image.Image, path: Path, max_size: int) -> np.ndarray | None:
+    """A baseline or progressive RGB/grey JPEG decoded at the n/8 scale nearest above 90 % of ``max_size``
+    (simplejpeg), then oriented, colour-managed and shrunk as :func:`_display` does; None: use Pillow."""
+    if im.format != "JPEG" or im.mode not in ("RGB", "L"):
+        return None
+    import simplejpeg
+
+    try:
+        data = path.read_bytes()
+        height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+        if (colorspace == "Gray") != (im.mode == "L") or (width, height) != im.size:
+            return None
+        floor = int(max_size * 0.9) + 1  # the longest side lands in (0.9 max_size, ...]: as _decode allows
+        wide = width >= height
+        pixels = simplejpeg.decode_jpeg(
+            data, colorspace="GRAY" if im.mode == "L" else "RGB",
+            min_width=floor if wide else 0, min_height=0 if wide else floor, strict=True,
+        )  # fmt: skip
+    except (OSError, ValueError):  # truncated or odd: Pillow decodes it, or says what is wrong
+        return None
+    decoded = Image.fromarray(pixels[:, :, 0] if im.mode == "L" else pixels, im.mode)
+    decoded.info = dict(im.info)  # EXIF orientation and ICC profile, read by the steps below
+    ImageOps.exif_transpose(decoded, in_place=True)
+    return resize_longest(to_display(_frame_array(_to_srgb(decoded))), max_size)
