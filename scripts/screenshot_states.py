@@ -3,7 +3,12 @@ menus and buttons do. Real data (``RealStates``) or the generated sample (``Samp
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +90,43 @@ class States:
         pump(self.app, lambda: job.done)
         self.quiet()
 
+    def safety(self, source: Path, first: int) -> None:
+        """The read-only banner (a copy of ``source`` in a read-only folder) and the damaged one (a copy with 4 KB
+        of random bytes written into its middle, as a failing disk does), then the damaged copy's backups."""
+        import random
+        import shutil
+
+        from micview.core.store import backup_project
+
+        self.ctl.project.close()
+        ro = self.tmp / "read-only" / source.name
+        ro.parent.mkdir()
+        shutil.copy2(source, ro)
+        with read_only_place(ro.parent) as ok:
+            if ok:
+                assert self.ctl.project.open(ro) and self.s.project.read_only
+                self.wait_map(len(self.s.catalog))
+                self.quiet()
+                self.shots.save(f"{first:02d}-read-only-banner", self.w)
+                self.ctl.project.close()
+            else:
+                print("no way to make a folder read-only here: the read-only banner is not shown", flush=True)
+        damaged = self.tmp / "damaged" / source.name
+        damaged.parent.mkdir()
+        shutil.copy2(source, damaged)
+        backup_project(damaged)
+        with damaged.open("r+b") as f:
+            f.seek(damaged.stat().st_size // 2)
+            f.write(random.Random(11).randbytes(4096))
+        assert self.ctl.project.open(damaged) and self.s.project.read_only
+        pump(self.app, lambda: not [j for j in self.s.jobs.running() if not j.quiet], 900)
+        self.quiet()
+        self.shots.save(f"{first + 1:02d}-damaged-banner", self.w)
+        dialog = self.w.banner.safety_actions.show_backups()
+        self.shots.save(f"{first + 2:02d}-backups", self.w, over=dialog)
+        dialog.close()
+        self.ctl.project.close()
+
     def plates(self, name: str, sources: list[Path]) -> None:
         from PIL import Image
         from screenshots_plates import make_plate, predict
@@ -107,12 +149,35 @@ class States:
         self.w.central_tabs.setCurrentIndex(0)
 
 
+@contextlib.contextmanager
+def read_only_place(folder: Path) -> Iterator[bool]:
+    """``folder`` made read-only as a user meets it (a read-only bind mount as root, else no write permission);
+    yields False where that is not possible."""
+    if os.geteuid() != 0:
+        mode = folder.stat().st_mode
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        try:
+            yield True
+        finally:
+            folder.chmod(mode)
+        return
+    run = lambda *a: subprocess.run(list(a), capture_output=True).returncode == 0  # noqa: E731
+    if not (run("mount", "--bind", str(folder), str(folder)) and run("mount", "-o", "remount,ro,bind", str(folder))):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        run("umount", "-l", str(folder))
+
+
 class RealStates(States):
     """miclib with its manifest's labels; formats/ for the viewer and import errors; crystals/ for plates."""
 
     def run(self) -> None:
         data = self.args.data
         self.miclib(data / "miclib")
+        self.safety(self.tmp / "miclib.micview", 15)
         self.formats(data / "formats")
         self.plates("14-plates", sorted((data / "crystals" / "images").glob("*.jpg")))
 
@@ -208,3 +273,4 @@ class SampleStates(States):
         )
         self.jobs_running("06-jobs-running")
         self.plates("07-plates", [])
+        self.safety(self.tmp / "sample" / "sample.micview", 8)

@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     def _on_notice(self, notice: Notice) -> None:
+        self.statusBar().clearMessage()  # the newest wins: a brief message would be painted over the notice
         self.notice_bar.show_notice(notice)
 
     def _on_viewer_requested(self, image_id: int) -> None:

@@ -206,7 +206,8 @@ class ProjectSafety(QObject):
         self.found = None
         self.health = project.health if project is not None else None
         self.session.jobs.project_path = project.path if project is not None else None
-        self._seen = set()
+        if project is None:  # kept from the opening on: a job that opens the project again repeats its warnings
+            self._seen = set()
         self.changed.emit()
         if self.session.catalog.error is not None:
             self.read_failed(self.session.catalog.error)

@@ -73,12 +73,12 @@ class ProjectBanner(QFrame):
         if damaged:
             self.title.setText("This project file is damaged. micview opened it read-only and writes nothing into it.")
             self.text.setText(
-                f"{s.damage_text()} You can browse and export what is readable. To go on working, save what is "
-                "readable into a new project, or restore a backup."
+                f"{s.damage_text()} Browse and export what is readable; to go on working, save what is readable "
+                "into a new project, or restore a backup."
             )
             self.setToolTip(s.details())
         else:
-            self.title.setText(f"Read-only: {s.reason}.")
+            self.title.setText(f"This project is open read-only because {s.reason}.")
             self.text.setText(
                 "You can browse, search and export to other folders; labels, imports and embeddings cannot be saved "
                 "here. To change the project, save a copy where you can write and open the copy."

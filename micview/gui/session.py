@@ -56,6 +56,10 @@ lives here), so a panel makes the ones it needs; ``Controllers.of(session)`` bun
   ``remove(id)``, ``use(id)``, ``offline_ids()``; errors are reported as "Models" (no pop-up).
 * ``ClassifyController``: ``run(req)``, ``retrain(req)``, ``suggest(req, cb)``, ``evaluate(req, cb)``, ``accept()``.
 * ``PlatesController``: ``score_well(...)``, ``score_with_marco(...)``, ``learn_scores(...)``, ``export_csv/png``.
+* ``SafetyController``: ``check_now()``, ``salvage(dest)``, ``save_copy(dest)``, ``backups()``, ``back_up_now()``,
+  ``restore(backup)`` (jobs); ``refuse_write(session, doing)`` is what every write asks first: on a read-only
+  project it says what was not done and why. :func:`~micview.gui.safety.project_safety` ``(session)`` holds
+  ``read_only``, ``reason``, ``damaged`` and ``changed()`` (the banner and the menus observe it).
 
 Jobs return results through ``on_result``; a controller writes them into the session, whose signals update
 the views. A side-panel tab is registered with ``side_panel.register_panel(name, factory)``, where

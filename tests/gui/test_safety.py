@@ -123,7 +123,8 @@ def test_a_project_in_a_read_only_folder_opens_read_only(qtbot, window, project_
         assert w.open_project(project_copy)
         assert s.project.read_only and not w.safety.damaged
         qtbot.waitUntil(lambda: w.banner.isVisible())
-        assert w.banner.kind == "read_only" and w.banner.title.text() == "Read-only: its folder is read-only."
+        assert w.banner.kind == "read_only"
+        assert w.banner.title.text() == "This project is open read-only because its folder is read-only."
         assert w.banner.copy_button.isVisible() and not w.banner.salvage_button.isVisible()
         assert not any(a.isEnabled() for a in w.menus.need_writable)
         assert any("opened read-only because its folder is read-only" in e.message for e in s.errors.entries)

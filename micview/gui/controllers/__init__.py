@@ -14,6 +14,7 @@ from micview.gui.controllers.labelling import LabellingController
 from micview.gui.controllers.maps import MapController
 from micview.gui.controllers.plates import PlatesController
 from micview.gui.controllers.project import ProjectController
+from micview.gui.controllers.safety import SafetyController
 from micview.gui.controllers.search import SearchController
 from micview.gui.controllers.viewer import ViewerController
 from micview.gui.session import Session
@@ -29,17 +30,18 @@ class Controllers:
     viewer: ViewerController
     classify: ClassifyController
     plates: PlatesController
+    safety: SafetyController
 
     @classmethod
     def of(cls, session: Session) -> Controllers:
         return cls(
             ProjectController(session), LabelFilesController(session), LabellingController(session),
             MapController(session), SearchController(session), ViewerController(session),
-            ClassifyController(session), PlatesController(session),
+            ClassifyController(session), PlatesController(session), SafetyController(session),
         )  # fmt: skip
 
 
 __all__ = [
     "ClassifyController", "Controllers", "LabelFilesController", "LabellingController", "MapController",
-    "PlatesController", "ProjectController", "SearchController", "ViewerController",
+    "PlatesController", "ProjectController", "SafetyController", "SearchController", "ViewerController",
 ]  # fmt: skip
