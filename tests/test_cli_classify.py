@@ -88,7 +88,7 @@ def test_round_trip(project: Path, labelled_project: Path, tmp_path: Path, capsy
     assert code == 0 and "cross-validation" in out and "out-of-fold" in out  # in-sample would flatter
     assert f"Model: {BEST}, 4-fold cross-validation; classifier chosen by inner cross-validation" in out
     code, out, _ = run(capsys, "learn-curve", project, "--task", "orient", "--groups", "--k", "1,3", "--repeats", "3")
-    assert code == 0 and "| orient_group | 3 | 3–3 | 3 |" in out and f"Model: {BEST}; classifier chosen" in out
+    assert code == 0 and "| orient_group | 3 | 3–3 | 3 |" in out and f"Model: {BEST}; classifier per draw: " in out
     code, out, _ = run(capsys, "suggest", project, "--task", "orient", "--groups", "-n", "3")
     lines = out.strip().splitlines()
     assert code == 0 and len(lines) == 4 and all(int(line.split("\t")[0][-6:-4]) >= 8 for line in lines[1:])

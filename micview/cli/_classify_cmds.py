@@ -226,8 +226,8 @@ def cmd_curve(args: argparse.Namespace) -> int:
         for m, n in point.methods.items():
             methods[m] = methods.get(m, 0) + n
     grouped = f", test images never share a {args.group_by} with training images" if args.group_by else ""
-    print(f"Model: {args.model}; classifier chosen per draw by cross-validation on its labels "
-          f"({', '.join(f'{m} {n}×' for m, n in methods.items())}){grouped}\n")  # fmt: skip
+    print(f"Model: {args.model}; classifier per draw: {', '.join(f'{m} {n}×' for m, n in methods.items())} "
+          f"(chosen by cross-validation on the draw's labels, logreg below 2 per class){grouped}\n")  # fmt: skip
     print(markdown_table(CURVE_HEADER, curve_rows(view.name, curve)))
     if args.report:
         ev = run_with_bar(cross_validate_steps(X[rows], y, task=view.name, groups=groups), quiet=args.quiet)
