@@ -113,8 +113,10 @@ def _neighbour_share(
     csim = sim[cross]
     order = np.lexsort((-csim, b, a))
     key = (a * n_classes + b)[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     examples: dict[tuple[int, int], list[tuple[int, int, float]]] = {}
+    if not len(key):  # no neighbour crosses a label: nothing is confusable
+        return share, examples, len(queries)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     for s, e in zip(starts.tolist(), [*starts[1:].tolist(), len(key)], strict=True):
         found = examples.setdefault((int(a[order[s]]), int(b[order[s]])), [])
         for r in order[s:e].tolist():  # closest first; each image once per example column
