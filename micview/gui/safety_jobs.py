@@ -10,6 +10,7 @@ own SQLite connections on that thread. A cancel makes the next progress callback
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -121,7 +122,8 @@ def salvage_into(path: Path, dest: Path) -> Task[SalvageReport]:
         os.replace(part, dest)
     finally:
         for leftover in (part, side_file(part, "-wal"), side_file(part, "-shm")):
-            leftover.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only place refuses even to unlink what is not there
+                leftover.unlink(missing_ok=True)
     report.dest = dest
     return report
 

@@ -117,3 +117,26 @@ def test_backups_of_a_damaged_project_can_be_restored_not_made(qtbot, window, pr
     assert w.open_project(project_copy) and w.safety.damaged
     dialog = w.banner.safety_actions.show_backups()
     assert not dialog.backup_button.isEnabled() and "keep the damage" in dialog.note.text()
+
+
+def test_copies_and_salvage_to_places_that_will_not_do_say_why(qtbot, window, project_copy, tmp_path) -> None:
+    from safety_helpers import read_only_folder
+
+    w, s = window, window.session
+    assert w.open_project(project_copy)
+    actions = w.safety_actions
+    assert actions.ask_save_copy(tmp_path / "nowhere" / "c.micview") is None
+    assert s.errors.last.title == "No copy saved" and "no such folder" in s.errors.last.message
+    job = actions.ask_save_copy(project_copy)
+    qtbot.waitUntil(lambda: job.done)
+    assert job.state == "failed" and "that is the project itself" in s.errors.last.message
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    wait_job(qtbot, actions.ask_save_copy(folder))  # a folder: the copy gets the project's name and "-copy"
+    assert listing(folder) == ["p-copy.micview"]
+    with read_only_folder(folder):
+        assert actions.ask_save_copy(folder / "again.micview") is None
+        assert "is read-only: choose a folder you can write to" in s.errors.last.message
+        assert actions.ctl.salvage(folder / "rescued.micview") is None
+        assert s.errors.last.title == "Not salvaged" and "read-only" in s.errors.last.message
+    assert listing(folder) == ["p-copy.micview"]

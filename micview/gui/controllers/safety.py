@@ -42,6 +42,22 @@ def refuse_write(session: Session, doing: str, *, popup: bool = True) -> bool:
     return True
 
 
+def _destination(dest: Path, source: Path, tail: str) -> Path:
+    """Where a new project file goes: ``dest`` itself, or ``<name>-<tail>.micview`` in it when it is a folder."""
+    if dest.is_dir():
+        return dest / f"{source.stem}-{tail}.micview"
+    return dest if dest.suffix == ".micview" else dest.with_name(dest.name + ".micview")
+
+
+def _unwritable(folder: Path) -> str:
+    """Why nothing can be written into ``folder`` (empty when it can)."""
+    if not folder.is_dir():
+        return f"{folder}: no such folder."
+    if not os.access(folder, os.W_OK):
+        return f"{folder} is read-only: choose a folder you can write to."
+    return ""
+
+
 def _size_text(path: Path) -> str:
     try:
         return f"{path.stat().st_size / 1e6:.1f} MB"
@@ -89,9 +105,12 @@ class SafetyController:
         source = self._path()
         if source is None:
             return None
-        dest = dest if dest.suffix == ".micview" else dest.with_name(dest.name + ".micview")
+        dest = _destination(dest, source, "salvaged")
         if dest.absolute() == source.absolute():
             self.session.errors.report("Not salvaged", "Choose a new file: the damaged project itself stays as it is.")
+            return None
+        if why := _unwritable(dest.parent):
+            self.session.errors.report("Not salvaged", why)
             return None
 
         def done(report: SalvageReport) -> None:
@@ -110,7 +129,10 @@ class SafetyController:
         if project is None:
             return None
         path = project.path
-        dest = dest if dest.suffix == ".micview" else dest.with_name(dest.name + ".micview")
+        dest = _destination(dest, path, "copy")
+        if why := _unwritable(dest.parent):
+            self.session.errors.report("No copy saved", why)
+            return None
 
         def done(copy: Path) -> None:
             self.session.notify(f"Saved a copy of {path.name} as {copy} ({_size_text(copy)}, one file).")
