@@ -55,6 +55,7 @@ def test_save_a_copy_while_open_holds_the_labels_still_in_the_wal(qtbot, window,
     dest.parent.mkdir()
     job = w.safety_actions.ask_save_copy(dest)
     wait_job(qtbot, job)
+    assert job.progress.total > 0 and job.progress.done == job.progress.total  # pages copied, as it went
     assert listing(dest.parent) == ["copy.micview"]  # one file: nothing else has to travel with it
     assert "Saved a copy" in w.notice_bar.label.text() and "one file" in w.notice_bar.label.text()
     assert w.safety_actions.offer is None  # a copy of a writable project: no question, the notice says it
@@ -140,3 +141,30 @@ def test_copies_and_salvage_to_places_that_will_not_do_say_why(qtbot, window, pr
         assert actions.ctl.salvage(folder / "rescued.micview") is None
         assert s.errors.last.title == "Not salvaged" and "read-only" in s.errors.last.message
     assert listing(folder) == ["p-copy.micview"]
+
+
+def test_a_cancelled_copy_stops_at_its_next_step_and_the_job_ends_after_it(qtbot, window) -> None:
+    import time
+
+    from micview.gui.safety_jobs import with_progress
+
+    steps: list[int] = []
+    stopped: list[BaseException] = []
+
+    def copy_in_steps(progress) -> str:
+        try:
+            for i in range(1000):
+                steps.append(i)
+                progress(i, 1000)
+                time.sleep(0.005)
+        except BaseException as exc:  # the core's copy removes its partial file here
+            stopped.append(exc)
+            raise
+        return "done"
+
+    job = window.session.jobs.start("Copy", lambda: with_progress(copy_in_steps, "Copying"))
+    qtbot.waitUntil(lambda: job.progress.done > 5)
+    job.cancel()
+    qtbot.waitUntil(lambda: job.done)
+    assert job.state == "cancelled" and len(steps) < 1000
+    assert stopped and "Cancelled" in type(stopped[0]).__name__  # the work itself was stopped, not abandoned
