@@ -10,7 +10,7 @@ memory stays bounded however large the project.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
@@ -34,7 +34,9 @@ def _call(fn: Callable[[T], R], item: T) -> Outcome[T, R]:
         return Outcome(item, None, exc)
 
 
-def prefetch(items: Iterable[T], fn: Callable[[T], R], *, workers: int, window: int) -> Iterator[Outcome[T, R]]:
+def prefetch(
+    items: Iterable[T], fn: Callable[[T], R], *, workers: int, window: int
+) -> Generator[Outcome[T, R], None, None]:
     """Yield ``Outcome(item, fn(item))`` in order, computing up to ``window`` ahead on ``workers`` threads.
 
     Closing the iterator (cancel) drops the queued work and returns without waiting for it.

@@ -91,7 +91,7 @@ def to_input_reference(rgb: np.ndarray) -> np.ndarray:
         rgb = np.repeat(rgb, 3, axis=2)
     x = rgb.astype(np.float32) * np.float32(1.0 / 255.0)
     x = resize_bilinear_tf1(centre_square(x))
-    return (x - np.float32(0.5)) * np.float32(2.0)  # type: ignore[no-any-return]
+    return (x - np.float32(0.5)) * np.float32(2.0)
 
 
 def to_input(rgb: np.ndarray, size: int = SIZE) -> np.ndarray:
