@@ -127,6 +127,20 @@ class States:
         dialog.close()
         self.ctl.project.close()
 
+    def models(self, name: str) -> None:
+        """The Models dialog after Download on a computer without internet: what to run elsewhere, at once."""
+        import os
+
+        os.environ["HF_HUB_OFFLINE"] = "1"  # never a real download from a screenshot run
+        self.w.show_models_dialog()
+        dialog = self.w.models_dialog
+        dialog.recommended_table.selectRow(0)
+        dialog.pull_button.click()
+        pump(self.app, lambda: dialog.job is None)
+        self.quiet()
+        self.shots.save(name, self.w, over=dialog)
+        dialog.close()
+
     def plates(self, name: str, sources: list[Path]) -> None:
         from PIL import Image
         from screenshots_plates import make_plate, predict
@@ -180,6 +194,7 @@ class RealStates(States):
         self.safety(self.tmp / "miclib.micview", 15)
         self.formats(data / "formats")
         self.plates("14-plates", sorted((data / "crystals" / "images").glob("*.jpg")))
+        self.models("18-models-offline")
 
     def miclib(self, folder: Path) -> None:
         s, ctl, shots = self.s, self.ctl, self.shots
@@ -207,6 +222,7 @@ class RealStates(States):
         s.results.clear()
 
         self.classify()
+        self.suggest("19-classify-suggest")
         self.side_tab("VQA")
         self.w.side_panel.panel_named("VQA").load_button.click()  # no VLM here: what the user is told
         pump(self.app, lambda: not [j for j in s.jobs.running()])
@@ -232,6 +248,29 @@ class RealStates(States):
         scroll = panel.parentWidget().parentWidget()  # the tab's scroll area: down to the confusion matrix
         scroll.ensureWidgetVisible(panel.confusion)
         self.shots.save("06-classify-after-run", self.w)
+
+    def suggest(self, name: str) -> None:
+        """Suggest for a task with two labels in each of the four largest techniques: the reasons, and the grid
+        showing the suggestions in order with the first one selected (ready for a number key)."""
+        from collections import Counter
+
+        s, panel = self.s, self.w.side_panel.panel_named("Classify")
+        technique = s.project.labels.labels("technique")
+        top = [t for t, _ in Counter(technique.values()).most_common(4)]
+        few = {i: t for t in top for i in sorted(i for i, v in technique.items() if v == t)[:2]}
+        s.project.labels.set_many("technique-few", few)
+        s.tasks_changed.emit()
+        self.ctl.labelling.set_task("technique-few")  # the grid's chips and the number keys: this task
+        panel.task_box.setCurrentText("technique-few")
+        panel.grouped.setChecked(False)
+        panel.suggest_button.click()
+        pump(self.app, lambda: not s.classify.busy and panel.suggestions.rowCount() > 0, 900)
+        panel.suggestions.selectRow(0)
+        self.quiet()
+        panel.parentWidget().parentWidget().ensureWidgetVisible(panel.suggestions)
+        self.shots.save(name, self.w)
+        s.results.clear()
+        self.ctl.labelling.set_task("technique")
 
     def formats(self, folder: Path) -> None:
         ctl = self.ctl
@@ -273,4 +312,5 @@ class SampleStates(States):
         )
         self.jobs_running("06-jobs-running")
         self.plates("07-plates", [])
+        self.models("11-models-offline")
         self.safety(self.tmp / "sample" / "sample.micview", 8)

@@ -239,9 +239,9 @@ def suggestion_table() -> QTableWidget:
     table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
     table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-    table.setColumnWidth(0, 110)
+    table.setColumnWidth(0, 90)
     table.setMinimumHeight(120)
-    table.setMaximumHeight(260)
+    table.setMaximumHeight(300)
     return table
 
 
