@@ -9,7 +9,9 @@ The legend sits beside the plot (never over the points) and collapses.
 Hooks for other views: :meth:`ScatterWidget.highlight` marks a set of images under a key with its own style
 (search results and the selection are two such marks); :meth:`ScatterWidget.add_overlay` adds any pyqtgraph
 item (a trajectory line, labels) in map coordinates; :meth:`ScatterWidget.positions` gives images' map
-coordinates to draw them with.
+coordinates to draw them with; :meth:`ScatterWidget.append_points` adds images to the shown map without
+touching the rest (``session.map.appended``: watch mode's new images), where a new map (``session.map.changed``)
+is drawn and fitted anew.
 """
 
 from __future__ import annotations
@@ -34,17 +36,19 @@ from PySide6.QtWidgets import (
 
 from micview.gui.map import colouring
 from micview.gui.map.marks import MapMarksItem, MarkStyle
-from micview.gui.map.point_index import RowIndex
+from micview.gui.map.point_index import PointPicker, RowIndex
 from micview.gui.map.points_item import MapPointsItem
 from micview.gui.map.region import in_polygon
 from micview.gui.map_legend import MapLegend
 from micview.gui.palette import RESULT, SELECTED
-from micview.gui.scatter_tools import PointPicker, SelectViewBox
+from micview.gui.scatter_tools import SelectViewBox
 from micview.gui.session import Session
 from micview.gui.widgets import compact_combo, elided_label
 
 # name -> (values by image id, ordered classes or None for numeric)
 ColumnProvider = Callable[[str], tuple[dict[int, Any], list[str] | None]]
+# (name, image ids) -> values of those images that have one
+PartProvider = Callable[[str, np.ndarray], dict[int, Any]]
 MAX_LEGEND = 200
 SELECTION = MarkStyle(SELECTED, pad=4, width=2, z=2)
 RESULTS = MarkStyle(RESULT, pad=9, width=2, z=1)
@@ -103,11 +107,13 @@ class ScatterWidget(QWidget):
         self.thumbnail_for: Callable[[int], QPixmap | None] = session.thumbnails.get
         self.name_for: Callable[[int], str] = session.catalog.name
         self.columns: ColumnProvider = lambda _n: ({}, [])
+        self.columns_of: PartProvider | None = None  # values of a column for a few images (points appended)
         self._colourings: dict[str, colouring.Colouring] = {}  # by column name, until the data may have changed
         self._build()
         self.selection.changed.connect(self._on_selection_changed)
         self.results.changed.connect(self._on_results_changed)
         session.map.changed.connect(self._on_map_changed)
+        session.map.appended.connect(self._on_map_appended)
         for signal in (session.labels_changed, session.project_changed):
             signal.connect(lambda _arg: self.forget_colours())
         for plain_signal in (session.tasks_changed, session.fields_changed, session.catalog.changed):
@@ -222,6 +228,44 @@ class ScatterWidget(QWidget):
         self.status.setText(title)
         self.empty_label.setText("")
 
+    def append_points(self, ids: np.ndarray, xy: np.ndarray) -> None:
+        """Add images to the shown map after its points (ids not on it yet; e.g. watch mode's new images).
+
+        Nothing else changes: the other points keep their rows, coordinates and colours, the zoom and the marks
+        stay. The new points take the colour of their value in the shown column, asked of :attr:`columns_of` for
+        them alone; only when that value has no colour yet (a class not on the map, any number) is the whole
+        column read again. Costs a few milliseconds at 100k points, where :meth:`set_map` costs a second.
+        """
+        ids, xy = np.asarray(ids, np.int64).ravel(), np.asarray(xy, np.float32).reshape(-1, 2)
+        if not len(ids):
+            return
+        if not len(self.ids):
+            self.set_map(ids, xy)
+            return
+        self.ids, self.xy = np.concatenate([self.ids, ids]), np.concatenate([self.xy, xy])
+        self._index = RowIndex(self.ids)
+        self._picker = self._picker.append(xy) if self._picker is not None else PointPicker(self.xy)
+        name = self.color_combo.currentText()
+        kept = name in self._colourings
+        grown = colouring.appended(self.points.colouring, self._new_values(name, ids))
+        self._colourings.clear()  # the other columns kept are a row short: read again when next shown
+        self.points.append_points(xy[:, 0], xy[:, 1], grown if grown is not None else colouring.plain(len(self.ids)))
+        if grown is None:
+            self.recolor()
+        elif name:
+            if kept:
+                self._colourings[name] = grown
+            self.legend.set_entries(name, grown.entries[:MAX_LEGEND], len(grown.entries) - MAX_LEGEND)
+
+    def _new_values(self, name: str, ids: np.ndarray) -> list[Any]:
+        if not name:
+            return [None] * len(ids)
+        if self.columns_of is None:
+            values, _classes = self.columns(name)
+        else:
+            values = self.columns_of(name, ids)
+        return [values.get(int(i)) for i in ids]
+
     def recolor(self) -> None:
         """Colour points by the chosen column, with a legend (categories, or min/max for numbers)."""
         name = self.color_combo.currentText()
@@ -285,6 +329,14 @@ class ScatterWidget(QWidget):
             self._shown_ids = data.ids
             self.set_map(data.ids, data.xy, data.title)
         self.status.setText(" · ".join(t for t in (data.title, state.progress) if t))
+
+    def _on_map_appended(self, ids: np.ndarray, xy: np.ndarray) -> None:
+        data = self.session.map.data
+        if data is None or self._shown_ids is None:
+            return
+        self.append_points(ids, xy)
+        self._shown_ids = data.ids
+        self.status.setText(" · ".join(t for t in (data.title, self.session.map.progress) if t))
 
     def _on_selection_changed(self, source: object) -> None:
         if source is self and self._own_rows is not None:

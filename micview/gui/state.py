@@ -116,10 +116,12 @@ class MapState(QObject):
 
     ``message`` is shown instead of an empty map (e.g. "No embeddings yet"); ``action`` names what the empty
     state's button does (``"embed"``) or is empty. ``generation`` counts requests: a map computed for an older
-    request is dropped when it arrives.
+    request is dropped when it arrives. ``changed()`` means a new map (or none); ``appended(ids, xy)`` means
+    points were added to the shown one, whose other points did not change (views add them, keeping the zoom).
     """
 
     changed = Signal()
+    appended = Signal(object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -136,6 +138,16 @@ class MapState(QObject):
         if data is not None:
             self.message, self.action = "", ""
         self.changed.emit()
+
+    def append(self, ids: np.ndarray, xy: np.ndarray, title: str = "") -> None:
+        """Add images to the shown map (``ids`` not on it yet, ``xy`` their ``(n, 2)`` places on it)."""
+        data = self.data
+        ids, xy = np.asarray(ids, np.int64).ravel(), np.asarray(xy, np.float32).reshape(-1, 2)
+        if data is None or not len(ids):
+            return
+        grown_xy = np.concatenate([data.xy, xy.astype(data.xy.dtype)])
+        self.data = MapData(np.concatenate([data.ids, ids]), grown_xy, data.method, data.model_id, title or data.title)
+        self.appended.emit(ids, xy)
 
     def set_empty(self, message: str, action: str = "") -> None:
         self.data, self.message, self.action, self.progress = None, message, action, ""

@@ -7,8 +7,8 @@ pass in C (``map`` over a dict of the distinct values), never a Python statement
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,13 +26,15 @@ class Colouring:
     """Colours of the map's points: ``lut[codes[row]]`` is row's RGBA; the last LUT entry means "no value".
 
     ``level`` is, for a numeric column, each row's position on the ramp in [0, 1] (NaN without a value), which
-    the zoomed-out picture averages per screen bin; ``None`` for classes.
+    the zoomed-out picture averages per screen bin; ``None`` for classes. ``names`` are, for classes, the value
+    each code stands for (so points added later can be coloured without reading the column again).
     """
 
     codes: np.ndarray  # uint16 per row
     lut: np.ndarray  # (k + 1, 4) uint8 RGBA
     entries: list[tuple[str, QColor]] = field(default_factory=list)  # legend
     level: np.ndarray | None = None
+    names: tuple[str, ...] = ()
 
     @property
     def none(self) -> int:
@@ -62,12 +64,39 @@ def categorical(index: RowIndex, values: Mapping[int, Any], classes: list[str]) 
     value_codes = np.fromiter(map(code_of.__getitem__, vals), np.uint16, len(vals))
     codes = np.full(len(index.ids), none, np.uint16)
     codes[rows[found]] = value_codes[found]
-    present = np.bincount(codes, minlength=none + 1) > 0
     colours = [color_for(name, classes) for name in names]
+    return Colouring(codes, _rgba([*colours, NONE_COLOUR]), _entries(codes, names, colours), names=tuple(names))
+
+
+def appended(colouring: Colouring, values: Sequence[Any]) -> Colouring | None:
+    """``colouring`` with a row more per value (points added to the map; ``None``: no value), or ``None`` when a
+    value has no colour there yet — a class it has not seen, or any number (the ramp's ends could move): then
+    the whole column is coloured again. Costs one pass over the codes (the legend), not a read of the column."""
+    if colouring.numeric:
+        if any(v is not None for v in values):
+            return None
+        level = np.concatenate([colouring.level, np.full(len(values), np.nan)])
+        codes = np.concatenate([colouring.codes, np.full(len(values), colouring.none, np.uint16)])
+        return replace(colouring, codes=codes, level=level)
+    if not colouring.names and len(colouring.lut) == 2:  # plain: one colour whatever the value
+        return replace(colouring, codes=np.concatenate([colouring.codes, np.zeros(len(values), np.uint16)]))
+    code_of = {name: k for k, name in enumerate(colouring.names)}
+    if any(v is not None and str(v) not in code_of for v in values):
+        return None
+    new = np.fromiter((colouring.none if v is None else code_of[str(v)] for v in values), np.uint16, len(values))
+    codes = np.concatenate([colouring.codes, new])
+    colours = [QColor(*(int(c) for c in rgba)) for rgba in colouring.lut[:-1]]
+    return replace(colouring, codes=codes, entries=_entries(codes, list(colouring.names), colours))
+
+
+def _entries(codes: np.ndarray, names: list[str], colours: list[QColor]) -> list[tuple[str, QColor]]:
+    """The legend: the classes present, in palette order, then "(none)" when some points have no value."""
+    none = len(names)
+    present = np.bincount(codes, minlength=none + 1) > 0
     entries = [(name, colours[k]) for k, name in enumerate(names) if present[k]]
     if present[none]:
         entries.append(("(none)", NONE_COLOUR))
-    return Colouring(codes, _rgba([*colours, NONE_COLOUR]), entries)
+    return entries
 
 
 def numeric(index: RowIndex, values: Mapping[int, Any]) -> Colouring:

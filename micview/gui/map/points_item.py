@@ -57,6 +57,27 @@ class MapPointsItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph has n
         self.set_colouring(colouring)
         self.informViewBoundsChanged()
 
+    def append_points(self, x: np.ndarray, y: np.ndarray, colouring: Colouring) -> None:
+        """Add points after the existing ones, whose rows (and so the screen bins kept for them) stay valid;
+        ``colouring`` covers every row, old and new."""
+        x, y = np.ascontiguousarray(x, np.float32).ravel(), np.ascontiguousarray(y, np.float32).ravel()
+        if not len(x):
+            self.set_colouring(colouring)
+            return
+        self.prepareGeometryChange()
+        self.x, self.y = np.concatenate([self.x, x]), np.concatenate([self.y, y])
+        lo_x, lo_y, hi_x, hi_y = float(x.min()), float(y.min()), float(x.max()), float(y.max())
+        if self._bounds is not None:
+            x0, y0, x1, y1 = self._bounds
+            lo_x, lo_y, hi_x, hi_y = min(x0, lo_x), min(y0, lo_y), max(x1, hi_x), max(y1, hi_y)
+        self._bounds = (lo_x, lo_y, hi_x, hi_y)
+        self._in_view = None
+        if self._bins is not None:
+            grid, bins = self._bins
+            self._bins = (grid, np.concatenate([bins, grid.bins(x, y)]))
+        self.set_colouring(colouring)
+        self.informViewBoundsChanged()
+
     def set_colouring(self, colouring: Colouring) -> None:
         self.colouring = colouring
         self._sheets.clear()
