@@ -7,9 +7,11 @@ connection and kept until the labels or fields change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from micview.core.store import ImageRow, Project
+from micview.core.store.annotations import MODEL, USER
 from micview.gui.browser.filtering import ROW_COLUMNS
 
 # display name -> (ImageRow attribute, numeric?)
@@ -44,6 +46,28 @@ def column_values(project: Project, rows: list[ImageRow], name: str) -> tuple[di
     attr, numeric = FILE_COLUMNS[name]
     values = {r.id: getattr(r, attr) for r in rows}
     return values, None if numeric else sorted({str(v) for v in values.values() if v is not None})
+
+
+def column_values_of(project: Project, name: str, ids: Iterable[int]) -> dict[int, Any]:
+    """:func:`column_values` of a few images only (points added to the map): a query per image, where
+    :func:`column_values` reads the whole column (a third of a second for 100 000 labels)."""
+    kind, _, arg = name.partition(": ")
+    wanted = [int(i) for i in ids]
+    if kind in ("Label", "Prediction"):
+        source = USER if kind == "Label" else MODEL
+        out = {}
+        for image_id in wanted:
+            newest = [a for a in project.labels.history(image_id, arg) if a.source == source][-1:]
+            if newest and newest[0].label is not None:
+                out[image_id] = newest[0].label
+        return out
+    if kind == "Field":
+        return {i: v for i in wanted if (v := project.fields.of_image(i).get(arg)) is not None}
+    if name in FILE_COLUMNS:
+        attr, _numeric = FILE_COLUMNS[name]
+        return {i: getattr(project.images.get(i), attr) for i in wanted}
+    keep = set(wanted)
+    return {i: v for i, v in column_values(project, [], name)[0].items() if i in keep}
 
 
 class FilterColumns:

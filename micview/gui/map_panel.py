@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
-from micview.gui.columns import column_names, column_values
+from micview.gui.columns import FILE_COLUMNS, column_names, column_values, column_values_of
 from micview.gui.controllers.maps import MapController
 from micview.gui.scatter import ScatterWidget
 from micview.gui.session import Session
@@ -55,11 +56,13 @@ class MapPanel(QWidget):
         self.scatter.method_requested.connect(self.maps.set_method)
         self.user_choice = ""  # the column the user picked ("" while they have not)
         self.scatter.color_combo.activated.connect(self._on_color_picked)
+        self.scatter.columns_of = self._values_of
         session.task.changed.connect(lambda _t: self._refresh_columns())
         session.project_changed.connect(self._on_project_changed)
         session.map.changed.connect(self._on_map_changed)
-        for signal in (session.tasks_changed, session.fields_changed, session.catalog.changed):
+        for signal in (session.tasks_changed, session.fields_changed):
             signal.connect(self._refresh_columns)
+        session.catalog.changed.connect(self._on_catalog_changed)
         session.labels_changed.connect(self._on_labels_changed)
         self.watch_overlay = WatchOverlay(session, self.scatter)  # new points' rings, wells' trajectories
         self._on_map_changed()
@@ -75,6 +78,13 @@ class MapPanel(QWidget):
             return
         self.stack.setCurrentWidget(self.scatter)
         self._refresh_columns()
+
+    def _on_catalog_changed(self) -> None:
+        """Images added or re-read: a file column's values may have changed. The other columns are by image id
+        (new points get their colour as they are appended; a new map is coloured when it comes), so they are
+        not read again: at 100 000 images that costs a third of a second per image a watched folder brings."""
+        if self.scatter.color_combo.currentText() in FILE_COLUMNS:
+            self._refresh_columns()
 
     def _on_color_picked(self, _index: int) -> None:
         self.user_choice = self.scatter.color_combo.currentText()
@@ -93,6 +103,9 @@ class MapPanel(QWidget):
     def _values(self, name: str) -> tuple[dict[int, Any], list[str] | None]:
         project = self.session.require_project()
         return column_values(project, self.session.catalog.rows, name)
+
+    def _values_of(self, name: str, ids: np.ndarray) -> dict[int, Any]:
+        return column_values_of(self.session.require_project(), name, ids)
 
     def _on_labels_changed(self, task: str) -> None:
         """New labels or predictions: recolour when the map shows that task (the column stays the user's)."""

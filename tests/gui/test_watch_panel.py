@@ -20,7 +20,7 @@ def watch_panel(window):
 
 @pytest.mark.slow
 def test_toggle_watches_a_folder_highlights_new_images_and_lists_alerts(qtbot, embedded_window, tmp_path):
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QRectF, Qt
 
     from micview.gui.watch_state import watch_state
 
@@ -31,6 +31,12 @@ def test_toggle_watches_a_folder_highlights_new_images_and_lists_alerts(qtbot, e
     project.labels.set([r.id for r in rows[6:9]], "kind", "lamellae")
     w.session.task.set("kind", ["grains", "lamellae"])
     before = dict(zip(w.scatter.ids.tolist(), w.scatter.xy.tolist(), strict=True))
+    x0, y0 = w.scatter.xy.min(axis=0)
+    x1, y1 = w.scatter.xy.max(axis=0)
+    w.scatter.vb.setRange(QRectF(x0, y0, (x1 - x0) / 2, (y1 - y0) / 2), padding=0)  # zoomed into a corner
+    view = w.scatter.vb.viewRange()
+    set_maps: list[object] = []
+    w.scatter.set_map = lambda *a, **k: set_maps.append(a)  # type: ignore[method-assign]
     state = watch_state(w.session)
     panel = watch_panel(w)
     incoming = tmp_path / "incoming"
@@ -45,10 +51,15 @@ def test_toggle_watches_a_folder_highlights_new_images_and_lists_alerts(qtbot, e
     Image.fromarray(rng.integers(0, 255, (96, 96, 3), np.uint8)).save(incoming / "fresh.png")
     qtbot.waitUntil(lambda: len(state.new_ids) == 1, timeout=60_000)
     (new_id,) = state.new_ids
-    assert len(w.session.catalog) == 13 and w.session.catalog.row(new_id).name == "fresh.png"
+    qtbot.waitUntil(lambda: len(w.session.catalog) == 13)  # the grid's rows follow the map's point
+    assert w.session.catalog.row(new_id).name == "fresh.png"
     qtbot.waitUntil(lambda: len(w.scatter.ids) == 13)
     after = dict(zip(w.scatter.ids.tolist(), w.scatter.xy.tolist(), strict=True))
     assert all(after[i] == xy for i, xy in before.items()), "existing points never move"
+    assert w.scatter.vb.viewRange() == view and not set_maps, "the map was added to, not redrawn: the zoom stays"
+    assert w.scatter.highlighted("new").tolist() == [new_id], "the new ring marks exactly the new point"
+    arrival = state.arrivals[0]
+    assert w.scatter.positions([new_id])[1][0].tolist() == pytest.approx(list(arrival.xy))
     assert len(w.map_panel.watch_overlay.new_points()) == 1
     assert w.browser.delegate.is_new(new_id) and not w.browser.delegate.is_new(rows[0].id)
     assert panel.alerts.count() >= 1 and "fresh.png" in panel.alerts.item(0).text()
@@ -59,6 +70,7 @@ def test_toggle_watches_a_folder_highlights_new_images_and_lists_alerts(qtbot, e
     assert w.session.selection.ids == (new_id,)
     qtbot.mouseClick(panel.seen, Qt.MouseButton.LeftButton)
     assert not state.new_ids and len(w.map_panel.watch_overlay.new_points()) == 0
+    assert w.scatter.highlighted("new").tolist() == []
     assert not w.browser.delegate.is_new(new_id)
 
     qtbot.mouseClick(panel.toggle, Qt.MouseButton.LeftButton)

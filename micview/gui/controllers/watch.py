@@ -3,23 +3,25 @@
 The watch itself is :func:`micview.ml.watch.watch_folder`, the task ``micview watch`` runs, here as a
 background job on the ``io`` pool (it opens its own project connection; UMAP placement runs in its helper
 process, so the window never waits for numba). Each progress step carries the arrivals and alert hits of
-that moment; on the GUI thread they become: new rows in the catalog (the grid and the plate view update),
-points appended to the shown map (existing points keep their place), ``labels_changed`` for the predictions,
+that moment; on the GUI thread they become: points appended to the shown map at once (``MapState.append``:
+existing points keep their place, the zoom stays), new rows in the catalog soon after (the grid, the plate view
+and the predictions update; :class:`_Rows` keeps that to a quarter of the GUI thread's time on big projects),
 the "new" highlight (:mod:`micview.gui.watch_state`), a notice per alert and one offering a refit of the map
 when more than 20 % of its points were placed after it was fitted.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import QObject, QTimer
 
 from micview.gui.controllers.safety import refuse_write
 from micview.gui.session import Session
-from micview.gui.state import MapData
 from micview.gui.watch_state import WatchState, watch_state
 from micview.gui.workers import Job
 
@@ -28,6 +30,9 @@ class WatchController:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.state: WatchState = watch_state(session)
+        self._rows = _Rows(session)
+        self._method = session.map.method
+        self._wells: Any = None
 
     @property
     def job(self) -> Job | None:
@@ -58,7 +63,7 @@ class WatchController:
             device=self.session.settings.device, rules=parsed, polling=polling, separate_process=True,
         )  # fmt: skip
         path, folder = project.path, Path(folder)
-        self._wells = _wells(project)
+        self._wells, self._method = _wells(project), self.session.map.method
         job = self.session.jobs.start(
             f"Watch {folder.name}", lambda: watch_folder(path, folder, options, sinks=sinks), pool="io",
             on_result=lambda _summary: self._ended(sinks), on_cancel=lambda: self._ended(sinks),
@@ -107,38 +112,31 @@ class WatchController:
                                 (("Refit map", "refit_map"),))  # fmt: skip
 
     def _show(self, arrivals: list[Any]) -> None:
-        project = self.session.project
-        if project is None:
+        """The map at once (a few milliseconds whatever its size); the grid's rows soon after (see _Rows)."""
+        if self.session.project is None:
             return
-        catalog = self.session.catalog
-        fresh = [a for a in arrivals if catalog.row(a.image_id) is None]
-        if len(fresh) == len(arrivals):
-            catalog.set_rows(catalog.rows + [project.images.get(a.image_id) for a in fresh])
-        else:
-            catalog.reload(project)  # a file was rewritten: its row changed
         self._extend_map(arrivals)
-        if self.session.task.name:
-            self.session.labels_changed.emit(self.session.task.name)
         self._trace_wells(arrivals)
+        self._rows.add(arrivals)
 
     def _extend_map(self, arrivals: list[Any]) -> None:
+        """Add the new points to the shown map (``MapState.append``): the others stay, and so does the zoom."""
         data = self.session.map.data
         placed = [a for a in arrivals if a.xy is not None]
-        if data is None or not placed or data.model_id != self.session.model_id:
+        if data is None or not placed or (data.model_id, data.method) != (self.session.model_id, self._method):
             return
-        have = set(data.ids.tolist()) if len(data.ids) < 200_000 else None
-        placed = [a for a in placed if have is None or a.image_id not in have]
-        ids = np.concatenate([data.ids, np.array([a.image_id for a in placed], np.int64)])
-        xy = np.concatenate([data.xy, np.array([a.xy for a in placed], np.float32).reshape(-1, 2)])
-        new = len(self.state.new_ids) + len(placed)
-        text = f"{data.method.upper()} of {len(ids):,} images · {data.model_id} · {new} new"
-        self.session.map.set_data(MapData(ids, xy, data.method, data.model_id, text))
+        ids = np.array([a.image_id for a in placed], np.int64)
+        keep = ~np.isin(ids, data.ids)  # a rewritten file keeps its point
+        xy = np.array([a.xy for a in placed], np.float32).reshape(-1, 2)[keep]
+        new = len(self.state.new_ids | set(ids.tolist()))
+        text = f"{data.method.upper()} of {len(data.ids) + int(keep.sum()):,} images · {data.model_id} · {new} new"
+        self.session.map.append(ids[keep], xy, text)
 
     def _trace_wells(self, arrivals: list[Any]) -> None:
         from micview.core.watch.wells import trajectories
 
         project, data = self.session.project, self.session.map.data
-        wells = getattr(self, "_wells", None)
+        wells = self._wells
         if project is None or data is None or wells is None:
             return
         for a in arrivals:
@@ -149,6 +147,7 @@ class WatchController:
         self.state.trajectories = trajectories(wells, points)
 
     def _ended(self, sinks: list[Any]) -> None:
+        self._rows.flush()
         for sink in sinks:
             sink.close(0.2)  # queued alert commands go on in their own thread, each within its time limit
         self.state.set_running(False, status=f"Stopped watching {self.state.folder}")
@@ -156,6 +155,55 @@ class WatchController:
     def _failed(self, message: str, details: str, sinks: list[Any]) -> None:
         self._ended(sinks)
         self.session.errors.report("Watch stopped", message, details)
+
+
+class _Rows(QObject):
+    """The grid's rows of new images: added at once while that is cheap, and at most :data:`SHARE` of the GUI
+    thread's time while it is not.
+
+    A catalog change makes the views re-read what they show (the grid every label and prediction of the task:
+    half a second at 100 000 images), and the predictions written for the new images reach the grid, the plate
+    view and the map's colour choices that way (``labels_changed`` is not sent for them: the Classify tab would
+    retrain on each image). At one image a second, a change per image would keep the window busy; so after a
+    change that took ``t`` (its repaints included) the next waits until ``t / SHARE`` has passed since it
+    started, which on a small project (``t`` a few milliseconds) is at once.
+    """
+
+    SHARE = 0.25
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.pending: list[Any] = []
+        self.cost = 0.0  # seconds the last change took
+        self.last = 0.0  # when it started (time.monotonic)
+        self.timer = QTimer(self, singleShot=True)
+        self.timer.timeout.connect(self.flush)
+
+    def add(self, arrivals: list[Any]) -> None:
+        self.pending += arrivals
+        if not self.timer.isActive():
+            wait = self.last + self.cost / self.SHARE - time.monotonic()
+            self.timer.start(max(0, round(wait * 1000)))
+
+    def flush(self) -> None:
+        self.timer.stop()
+        arrivals, self.pending = self.pending, []
+        project = self.session.project
+        if project is None or not arrivals:
+            return
+        self.last = time.monotonic()
+        catalog = self.session.catalog
+        fresh = list({a.image_id: a for a in arrivals if catalog.row(a.image_id) is None}.values())
+        if len(fresh) == len(arrivals):
+            catalog.set_rows(catalog.rows + [project.images.get(a.image_id) for a in fresh])
+        else:
+            catalog.reload(project)  # a file was rewritten: its row changed
+        self.cost = time.monotonic() - self.last
+        QTimer.singleShot(0, self._settled)  # after the views' repaints, which the change posted
+
+    def _settled(self) -> None:
+        self.cost = time.monotonic() - self.last
 
 
 def _wells(project: Any) -> Any:
