@@ -1,6 +1,7 @@
 """The columns of a project beyond the image rows: label tasks, predictions, imported metadata.
 
-Two users: the map's "Colour by" (:func:`column_names`, :func:`column_values`) and the browser's
+Two users: the map's "Colour by" (:func:`column_names`, :func:`column_values`; with the stored data quality,
+:mod:`micview.gui.quality_columns`) and the browser's
 ``column:value`` filter (:class:`FilterColumns`). Qt-free; values are read from the GUI thread's project
 connection and kept until the labels or fields change.
 """
@@ -13,6 +14,8 @@ from typing import Any
 from micview.core.store import ImageRow, Project
 from micview.core.store.annotations import MODEL, USER
 from micview.gui.browser.filtering import ROW_COLUMNS
+from micview.gui.quality_columns import PREFIX as QUALITY
+from micview.gui.quality_columns import quality_column_names, quality_column_values
 
 # display name -> (ImageRow attribute, numeric?)
 FILE_COLUMNS = {
@@ -27,7 +30,8 @@ def column_names(project: Project) -> list[str]:
     tasks = project.labels.task_names()
     preds = [t for t in tasks if project.labels.current(t, "model")]
     fields = [f"Field: {n}" for n in project.fields.names()]
-    return [*(f"Label: {t}" for t in tasks), *(f"Prediction: {t}" for t in preds), *FILE_COLUMNS, *fields]
+    quality = quality_column_names(project)
+    return [*(f"Label: {t}" for t in tasks), *(f"Prediction: {t}" for t in preds), *FILE_COLUMNS, *fields, *quality]
 
 
 def column_values(project: Project, rows: list[ImageRow], name: str) -> tuple[dict[int, Any], list[str] | None]:
@@ -40,6 +44,8 @@ def column_values(project: Project, rows: list[ImageRow], name: str) -> tuple[di
         task = project.labels.task(arg)
         preds = {i: a.label for i, a in project.labels.current(arg, "model").items()}
         return preds, list(task.classes) if task else []
+    if kind == QUALITY:
+        return quality_column_values(project, arg)
     if kind == "Field":
         values = project.fields.column(arg)
         return values, sorted({v for v in values.values() if v is not None})
@@ -63,6 +69,9 @@ def column_values_of(project: Project, name: str, ids: Iterable[int]) -> dict[in
         return out
     if kind == "Field":
         return {i: v for i in wanted if (v := project.fields.of_image(i).get(arg)) is not None}
+    if kind == QUALITY:  # new points have no quality values until the next run
+        keep = set(wanted)
+        return {i: v for i, v in quality_column_values(project, arg)[0].items() if i in keep}
     if name in FILE_COLUMNS:
         attr, _numeric = FILE_COLUMNS[name]
         return {i: getattr(project.images.get(i), attr) for i in wanted}

@@ -63,6 +63,7 @@ class MapPanel(QWidget):
         for signal in (session.tasks_changed, session.fields_changed):
             signal.connect(self._refresh_columns)
         session.catalog.changed.connect(self._on_catalog_changed)
+        session.quality_changed.connect(self._refresh_columns)
         session.labels_changed.connect(self._on_labels_changed)
         self.watch_overlay = WatchOverlay(session, self.scatter)  # new points' rings, wells' trajectories
         self._on_map_changed()

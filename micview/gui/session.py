@@ -38,6 +38,8 @@ API (other features — the Analysis tab, the Models dialog, read-only projects 
 * ``viewer_requested(image_id)`` — ask the window to show an image in the viewer
   (:meth:`ViewerController.open <micview.gui.controllers.viewer.ViewerController.open>`).
 * ``import_finished(summary)`` — an :class:`~micview.core.importer.ImportSummary` just arrived.
+* ``quality_changed()`` — a data-quality result was stored (``AnalysisController.run_quality``): the map's
+  colour-by columns and the Quality view re-read it (:func:`micview.core.quality.load_quality`).
 
 Controllers (``micview.gui.controllers``) are built from the session and keep no state of their own (it all
 lives here), so a panel makes the ones it needs; ``Controllers.of(session)`` bundles one of each:
@@ -56,6 +58,9 @@ lives here), so a panel makes the ones it needs; ``Controllers.of(session)`` bun
   ``remove(id)``, ``use(id)``, ``offline_ids()``; errors are reported as "Models" (no pop-up).
 * ``ClassifyController``: ``run(req)``, ``retrain(req)``, ``suggest(req, cb)``, ``evaluate(req, cb)``, ``accept()``.
 * ``PlatesController``: ``score_well(...)``, ``score_with_marco(...)``, ``learn_scores(...)``, ``export_csv/png``.
+* ``AnalysisController`` (the Analysis tab, the Quality view): ``analyse(req, …)`` and ``run_quality(req)`` (jobs),
+  ``quality()`` (the stored result), prompt groups (``group_names()``, ``groups(name)``, ``save_groups(g)``,
+  ``import_groups(path)``), ``accept_suggested(task, labels)`` and ``tag(ids, tag)`` (undoable).
 * ``SafetyController``: ``check_now()``, ``salvage(dest)``, ``save_copy(dest)``, ``backups()``, ``back_up_now()``,
   ``restore(backup)`` (jobs); ``refuse_write(session, doing)`` is what every write asks first: on a read-only
   project it says what was not done and why. :func:`~micview.gui.safety.project_safety` ``(session)`` holds
@@ -105,6 +110,7 @@ class Session(QObject):
     status_posted = Signal(str, int)
     viewer_requested = Signal(int)
     import_finished = Signal(object)
+    quality_changed = Signal()
 
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)

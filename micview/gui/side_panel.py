@@ -24,12 +24,13 @@ PanelFactory = Callable[[Session], QWidget]
 RESERVED = {
     "Classify": "Train and run classifiers on your labels.",
     "VQA": "Ask a vision-language model about the selected images.",
-    "Analysis": "Cluster quality, outliers and label consistency of the embeddings (coming soon).",
+    "Analysis": "Prompt groups, labels and similarity in the embeddings; data quality.",
 }
 _REGISTRY: dict[str, PanelFactory] = {}
 # micview's own panels, imported when the first window is built (Qt-only modules; models load on use).
 _BUILTIN_PANELS = (
     "micview.gui.panels.classify_panel", "micview.gui.panels.vqa_panel", "micview.gui.panels.watch_panel",
+    "micview.gui.panels.analysis_panel",
 )  # fmt: skip
 
 
