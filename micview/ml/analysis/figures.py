@@ -68,9 +68,15 @@ def pair_margins(c: ConceptAnalysis, path: Path) -> Path | None:
 
 
 def _matrix(
-    ax: Any, values: np.ndarray, bounds: list[tuple[str, int, int]], title: str, scale: str = "cosine similarity"
+    ax: Any,
+    values: np.ndarray,
+    bounds: list[tuple[str, int, int]],
+    title: str,
+    scale: str = "cosine similarity",
+    levels: tuple[float, float] | None = None,
 ) -> None:
-    im = ax.imshow(values, cmap="viridis", interpolation="nearest")
+    lo, hi = levels if levels is not None else (None, None)
+    im = ax.imshow(values, cmap="viridis", interpolation="nearest", vmin=lo, vmax=hi)
     ticks = [(s + e - 1) / 2 for _, s, e in bounds]
     names = [g if len(g) <= 18 else g[:17] + "…" for g, _, _ in bounds]
     if len(bounds) <= 30:
@@ -83,10 +89,22 @@ def _matrix(
     ax.figure.colorbar(im, ax=ax, fraction=0.046, label=scale)
 
 
+def off_diagonal_levels(values: np.ndarray) -> tuple[float, float] | None:
+    """The 1st to 99th percentile of the off-diagonal values: each image's 1.0 with itself would wash the
+    colours of every other pair out."""
+    n = len(values)
+    if n < 3:
+        return None
+    off = values[~np.eye(n, dtype=bool)]
+    lo, hi = (float(v) for v in np.percentile(off[:: max(1, len(off) // 200_000)], [1, 99]))
+    return (lo, hi) if hi > lo else None
+
+
 def image_matrix(m: SimilarityMatrix, path: Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
-    _matrix(ax, m.values, m.boundaries(), f"image–image similarity\n{m.caption()}")
+    title = f"image–image similarity\n{m.caption()} (colours: 1st–99th percentile of the pairs)"
+    _matrix(ax, m.values, m.boundaries(), title, levels=off_diagonal_levels(m.values))
     return _save(fig, path)
 
 
@@ -135,31 +153,36 @@ def class_similarity(side: ImageSide, path: Path) -> Path:
 
 
 def confusable_examples(side: ImageSide, thumbnail: ThumbnailOf, path: Path) -> Path | None:
-    """Rows of the most confusable class pairs: example image pairs side by side."""
+    """Rows of the most confusable class pairs: the example image pairs side by side, a gap between pairs."""
     pairs = [p for p in side.confusable if p.examples]
     if not pairs:
         return None
     plt = _plt()
-    cols = max(len(p.examples) for p in pairs) * 2
-    fig, axes = plt.subplots(len(pairs), cols, figsize=(1.6 * cols, 1.9 * len(pairs)), squeeze=False)
+    per = max(len(p.examples) for p in pairs)
+    ratios = [1.0, 1.0, *([0.25, 1.0, 1.0] * (per - 1))]  # a narrow empty column between two pairs
+    fig, axes = plt.subplots(
+        len(pairs), len(ratios), figsize=(1.6 * 2 * per + 1.2, 2.0 * len(pairs)), squeeze=False,
+        gridspec_kw={"width_ratios": ratios},
+    )  # fmt: skip
     for r, p in enumerate(pairs):
-        for c in range(cols):
-            ax = axes[r][c]
-            ax.axis("off")
-            if c // 2 < len(p.examples):
-                _show(ax, thumbnail(int(p.examples[c // 2][c % 2])))
-                ax.set_title(p.a if c % 2 == 0 else p.b, fontsize=7)
+        for c in range(len(ratios)):
+            axes[r][c].axis("off")
+        for j, example in enumerate(p.examples):
+            for side_of_pair in (0, 1):
+                ax = axes[r][3 * j + side_of_pair]
+                _show(ax, thumbnail(int(example[side_of_pair])))
+                ax.set_title(p.a if side_of_pair == 0 else p.b, fontsize=7)
         axes[r][0].text(
-            -0.1,
+            -0.12,
             0.5,
-            f"{p.neighbour_share:.0%} mixed",
+            f"{p.a} ↔ {p.b}\n{p.neighbour_share:.0%} mixed",
             transform=axes[r][0].transAxes,
             rotation=90,
             va="center",
             ha="right",
             fontsize=7,
         )
-    fig.suptitle("most confusable class pairs: closest images across the two labels", fontsize=9)
+    fig.suptitle("most confusable class pairs: the closest images across the two labels, pair by pair", fontsize=9)
     return _save(fig, path)
 
 

@@ -173,6 +173,20 @@ def _html(r: AnalysisResult, figs: list[tuple[Path, str]]) -> str:
         + ".</p>",
     ]
     body += [f"<p class='note'>{e(n)}</p>" for n in r.notes]
+    side = r.image_side
+    if side is not None:
+        labelled = sum(side.counts.values())
+        sample = (
+            f" The neighbours were counted for a stratified sample of {side.neighbours_from} of the {labelled} "
+            "labelled images."
+            if side.neighbours_from < labelled
+            else ""
+        )
+        body.append(
+            f"<p>{len(side.classes)} classes of {e(r.task or '')}, {labelled} labelled images. Silhouette of the "
+            f"labels <b>{_fmt(side.label_silhouette)}</b> (cosine, −1 … 1: near 0 or below, the labels do not form "
+            f"separate groups in {e(r.model_id)}'s space; towards 1, they do).{sample}</p>"
+        )
     for title, header, rows in _tables(r):
         body += [f"<h2>{e(title)}</h2>", html_table(header, rows)]
     for path, caption in figs:
