@@ -51,6 +51,9 @@ def test_a_name_that_is_not_utf8_imports_losslessly(project: Project, tmp_path: 
     assert bad_row.name == "bad\\xff.jpg" and bad_row.status == "ok"
     assert project.images.abspath(bad_row) == bad and bytes(project.images.abspath(bad_row)).endswith(b"bad\xff.jpg")
     assert project.images.abspath(rows["d/sub\\xe9/x\\\\xff.jpg"]) == odd
+    # Every reader of the stored path (embedding, search, viewer, VLM, MARCO) goes through Project.resolve.
+    assert project.resolve(bad_row.path) == bad and project.resolve(bad_row.path).is_file()
+    assert project.to_stored(bad) == bad_row.path
     assert project.images.by_path(bad) is not None and project.images.thumbnail(bad_row.id) is not None
     again = run_task(rescan(project, workers=workers))  # lossless: the same files are recognised
     assert (again.added, again.unchanged, again.missing) == (0, 10, [])

@@ -69,9 +69,9 @@ def readable(text: str) -> str:
 
 def stored_path(project: Project, path: str | Path) -> str:
     """The stored path of a file: relative to the project's folder when inside it, POSIX, encoded."""
-    return encode_path(project.to_stored(path))
+    return project.to_stored(path)
 
 
 def local_path(project: Project, stored: str) -> Path:
     """The file a stored path names, as the operating system spells it."""
-    return project.resolve(decode_path(stored))
+    return project.resolve(stored)

@@ -40,6 +40,7 @@ from micview.core.errors import (
 )
 from micview.core.store.failures import is_locked, translate, warn_damaged
 from micview.core.store.integrity import HealthReport, quick_health
+from micview.core.store.paths import decode_path, encode_path
 from micview.core.store.schema import APPLICATION_ID, MIGRATIONS, READABLE_FROM, SCHEMA_VERSION
 from micview.core.store.sqlite_files import connect_ro, connect_rw, has_wal, read_header, writable_reason
 
@@ -384,11 +385,12 @@ class Project:
         """Path as stored: POSIX and relative to the project's folder when inside it, so the folder can move."""
         p = Path(path).absolute()
         try:
-            return PurePosixPath(p.relative_to(self.root.absolute())).as_posix()
+            text = PurePosixPath(p.relative_to(self.root.absolute())).as_posix()
         except ValueError:
-            return p.as_posix()
+            text = p.as_posix()
+        return encode_path(text)  # a name that is not valid UTF-8 is stored as a readable, reversible escape
 
     def resolve(self, stored: str) -> Path:
         """Absolute path of a stored path."""
-        p = Path(stored)
+        p = Path(decode_path(stored))
         return p if p.is_absolute() else self.root / p
