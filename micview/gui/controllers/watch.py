@@ -1,8 +1,9 @@
 """Watch mode in the window: start and stop the watch job, and apply what it reports to the Session.
 
 The watch itself is :func:`micview.ml.watch.watch_folder`, the task ``micview watch`` runs, here as a
-background job on the ``io`` pool (it opens its own project connection; UMAP placement runs in its helper
-process, so the window never waits for numba). Each progress step carries the arrivals and alert hits of
+background job on the ``io`` pool that runs it in a helper process (:mod:`micview.ml.watch.helper`: loading
+torch and the model, fitting the classifier and UMAP's numba code would otherwise hold this process's GIL for
+up to a second at a time, freezing the window). Each progress step carries the arrivals and alert hits of
 that moment; on the GUI thread they become: points appended to the shown map at once (``MapState.append``:
 existing points keep their place, the zoom stays), new rows in the catalog soon after (the grid, the plate view
 and the predictions update; :class:`_Rows` keeps that to a quarter of the GUI thread's time on big projects),
@@ -63,7 +64,10 @@ class WatchController:
             device=self.session.settings.device, rules=parsed, polling=polling, separate_process=True,
         )  # fmt: skip
         path, folder = project.path, Path(folder)
-        self._wells, self._method = _wells(project), self.session.map.method
+        self._wells, self._method = None, self.session.map.method
+        # the drops' time points, for the trajectories: parsing every name takes seconds at 100 000 images
+        self.session.jobs.start("Reading the plates' wells", lambda: _read_wells(path), quiet=True,
+                                on_result=self._on_wells)  # fmt: skip
         job = self.session.jobs.start(
             f"Watch {folder.name}", lambda: watch_folder(path, folder, options, sinks=sinks), pool="io",
             on_result=lambda _summary: self._ended(sinks), on_cancel=lambda: self._ended(sinks),
@@ -131,6 +135,11 @@ class WatchController:
         new = len(self.state.new_ids | set(ids.tolist()))
         text = f"{data.method.upper()} of {len(data.ids) + int(keep.sum()):,} images · {data.model_id} · {new} new"
         self.session.map.append(ids[keep], xy, text)
+
+    def _on_wells(self, wells: Any) -> None:
+        self._wells = wells
+        self._trace_wells(self.state.arrivals)  # the images that arrived meanwhile
+        self.state.changed.emit()
 
     def _trace_wells(self, arrivals: list[Any]) -> None:
         from micview.core.watch.wells import trajectories
@@ -206,10 +215,14 @@ class _Rows(QObject):
         self.cost = time.monotonic() - self.last
 
 
-def _wells(project: Any) -> Any:
+def _read_wells(path: Path) -> Any:
+    from micview.core.store import Project
+    from micview.core.tasks import Progress
     from micview.core.watch.wells import WellIndex
 
-    return WellIndex.of_project(project)
+    yield Progress(0, 0, "Reading the plates' wells")
+    with Project.open(path) as project:
+        return WellIndex.of_project(project)
 
 
 def _refit(path: Path, model_id: str, method: str) -> Any:

@@ -46,7 +46,7 @@ class WatchOptions:
     poll_s: float = 1.0
     settle_s: float = 0.5
     give_up_s: float = 30.0
-    separate_process: bool = False  # UMAP placement in a helper process (the GUI: the window never waits)
+    separate_process: bool = False  # the whole watch in a helper process (the window's: its GIL never waits)
     notes: list[str] = field(default_factory=list)
 
 
@@ -67,7 +67,7 @@ class LivePipeline:
         from micview.ml.model_cache import shared
 
         self.embedder = shared().embedder(self.options.model_id, self.options.device or "auto")
-        self.placer = Placer(self.project, self.embedder.id, separate_process=self.options.separate_process)
+        self.placer = Placer(self.project, self.embedder.id)
         self.placer.warm_up()
         self.predictor = LivePredictor(self.project, self.options.task, self.embedder.id, self.embedder)
         self.predictor.refresh(force=True)
@@ -173,7 +173,7 @@ class LivePipeline:
         if len(ids) < 3:
             return
         run_task(map_task(self.project, self.embedder.id, "pca", in_process=False))
-        self.placer = Placer(self.project, self.embedder.id, separate_process=self.options.separate_process)
+        self.placer = Placer(self.project, self.embedder.id)
         self.options.notes.append("made a PCA map of the images with vectors (micview map … --method umap refits)")
 
     def _drop(self, arrival: Arrival, taken: Taken) -> Arrival:

@@ -1,7 +1,8 @@
 """``micview watch`` and the GUI's watch toggle: one generator task that watches, takes files in and runs the
 live pipeline until it is cancelled or its time is up.
 
-It opens its own project connection (it runs on a worker thread in the GUI) and yields a
+It opens its own project connection (it runs on a worker thread, or for the window in a helper process:
+:mod:`micview.ml.watch.helper`) and yields a
 :class:`WatchProgress` at least every :data:`TICK_S` — with the arrivals and alert hits of that moment, if
 any — so a cancel (the GUI) or ``--for`` ends it within a fraction of a second, and Ctrl-C (the CLI) ends it
 at once; what was taken in is committed image by image, so nothing is lost either way.
@@ -63,6 +64,10 @@ def watch_folder(
     root = Path(folder).absolute()
     if root.exists() and not root.is_dir():
         raise MicviewError(f"{readable(str(root))} is a file, not a folder; watch the folder it is in.")
+    if options.separate_process:
+        from micview.ml.watch.helper import watch_in_helper
+
+        return (yield from watch_in_helper(project_path, root, options, seconds=seconds, sinks=sinks))
     with Project.open(project_path) as project:
         if project.read_only:
             raise MicviewError(f"{project.path} is open read-only ({project.read_only_reason}); cannot add images.")
