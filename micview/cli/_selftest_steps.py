@@ -26,11 +26,11 @@ from micview.core.errors import MicviewError
 LAZY_IMPORTS = (
     "distributed", "faiss", "huggingface_hub", "imagecodecs", "liffile", "matplotlib.pyplot", "mrcfile", "numba",
     "numpy", "onnxruntime", "open_clip", "open_clip.convert", "open_clip.model", "open_clip.tokenizer", "PIL.Image",
-    "pyqtgraph", "PySide6.QtCore", "PySide6.QtWidgets", "rsciio.bruker", "rsciio.digitalmicrograph", "rsciio.emd",
-    "rsciio.tia", "safetensors.torch", "scipy.spatial", "simplejpeg", "sklearn.cluster", "sklearn.decomposition",
-    "sklearn.linear_model", "sklearn.manifold", "sklearn.metrics", "sklearn.model_selection", "threadpoolctl",
-    "tifffile", "timm", "torch", "torchvision", "tqdm", "transformers", "umap", "watchdog.observers",
-    "watchdog.observers.polling",
+    "pyqtgraph", "PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "rsciio.bruker",
+    "rsciio.digitalmicrograph", "rsciio.emd", "rsciio.tia", "safetensors.torch", "scipy.spatial", "simplejpeg",
+    "sklearn.cluster", "sklearn.decomposition", "sklearn.linear_model", "sklearn.manifold", "sklearn.metrics",
+    "sklearn.model_selection", "threadpoolctl", "tifffile", "timm", "tokenizers", "torch", "torchvision", "tqdm",
+    "transformers", "umap", "watchdog.observers", "watchdog.observers.polling",
 )  # fmt: skip
 # Optional extras (not in the app) and the converter's TensorFlow (never imported by micview itself).
 NOT_BUNDLED = ("nd2", "pylibCZIrw", "tensorflow", "tf2onnx")
