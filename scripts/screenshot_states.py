@@ -141,6 +141,37 @@ class States:
         self.shots.save(name, self.w, over=dialog)
         dialog.close()
 
+    def watching(self, name: str, sources: list[Path], rules: str) -> None:
+        """The Watch tab while a folder is watched: the images saved into it arrived (NEW chips in the grid, rings
+        on the map), some raised alerts (listed in the tab and the status bar). Each source is saved as a new
+        acquisition, turned a quarter and cropped, so it is new to the project but like what it knows."""
+        from PIL import Image
+
+        from micview.gui.watch_state import watch_state
+
+        folder = self.tmp / "microscope"
+        folder.mkdir()
+        rows = len(self.s.catalog) + len(sources)
+        panel, state = self.w.side_panel.panel_named("Watch"), watch_state(self.s)
+        self.side_tab("Watch")
+        panel.folder.setText(str(folder))
+        panel.rules.setText(rules)
+        panel.toggle.click()
+        pump(self.app, lambda: state.status.startswith("Watching"), 900)
+        for k, source in enumerate(sources):
+            img = Image.open(source).convert("RGB").rotate(90, expand=True)
+            w, h = img.size
+            part = folder / f".acq_{k + 1:04d}.png"  # written under a hidden name, then renamed, as instruments do
+            img.crop((w // 10, h // 10, w - w // 10, h - h // 10)).save(part)
+            part.rename(folder / f"acq_{k + 1:04d}.png")
+        pump(self.app, lambda: len(state.new_ids) == len(sources) and len(self.s.catalog) == rows, 900)
+        self.quiet()
+        self.w.browser.view.scrollToBottom()  # the newest images, with their NEW chips
+        self.shots.save(name, self.w)
+        panel.toggle.click()
+        pump(self.app, lambda: not state.running, 300)
+        self.quiet()
+
     def plates(self, name: str, sources: list[Path]) -> None:
         from PIL import Image
         from screenshots_plates import make_plate, predict
@@ -191,6 +222,9 @@ class RealStates(States):
     def run(self) -> None:
         data = self.args.data
         self.miclib(data / "miclib")
+        drop = data / "crystals" / "images" / "marco_gsk_10.jpg"  # nothing like the micrographs: "far"
+        new = [*sorted((data / "miclib" / "images").glob("*.jpg"))[::40][:8], drop]
+        self.watching("24-watching-alerts", new, "far; Scanning electron microscopy (SEM)>=0.6")
         self.safety(self.tmp / "miclib.micview", 15)
         self.formats(data / "formats")
         self.plates("14-plates", sorted((data / "crystals" / "images").glob("*.jpg")))
@@ -311,6 +345,7 @@ class SampleStates(States):
             "05-viewer-16bit", next(r for r in s.catalog.rows if r.dtype == "uint16"), line=(0.2, 0.5, 0.8, 0.5)
         )
         self.jobs_running("06-jobs-running")
+        self.watching("12-watching-alerts", sorted((self.tmp / "sample").rglob("*.png"))[::6], "far; grains>=0.6")
         self.plates("07-plates", [])
         self.models("11-models-offline")
         self.safety(self.tmp / "sample" / "sample.micview", 8)

@@ -7,12 +7,14 @@ status bar and a row here; double-clicking a row selects that image and opens it
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -55,7 +57,12 @@ class WatchPanel(QWidget):
         self.refit.clicked.connect(self.watch.refit)
         self.seen = QPushButton("Mark all seen", objectName="watch_seen")
         self.seen.clicked.connect(self.state.clear_new)
-        self.alerts = QListWidget(objectName="alert_list")
+        self.alerts = QListWidget(objectName="alert_list", wordWrap=True)
+        self.alerts.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.alerts.setAlternatingRowColors(True)
+        self.alerts.setSpacing(2)
+        self.alerts.setToolTip("Double-click an alert to select its image and open it")
+        self.alerts_title = QLabel("Alerts")
         self.alerts.itemDoubleClicked.connect(self._on_alert_opened)
         self._layout(browse)
         self.state.changed.connect(self._on_state_changed)
@@ -67,18 +74,21 @@ class WatchPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Folder", row)
+        form.addRow("Alert when", self.rules)
+        form.addRow("Alert log", self.alert_log)
+        form.addRow("", self.polling)
         buttons = QHBoxLayout()
         for w in (self.toggle, self.seen, self.refit):
             buttons.addWidget(w)
         buttons.addStretch(1)
         col = QVBoxLayout(self)
-        col.addLayout(row)
-        col.addWidget(QLabel("Alerts"))
-        col.addWidget(self.rules)
-        col.addWidget(self.alert_log)
-        col.addWidget(self.polling)
+        col.addLayout(form)
         col.addLayout(buttons)
         col.addWidget(self.status)
+        col.addWidget(self.alerts_title)
         col.addWidget(self.alerts, 1)
 
     def _browse(self) -> None:
@@ -109,16 +119,21 @@ class WatchPanel(QWidget):
         self.toggle.setText("Stop watching" if s.running else "Watch")
         self.toggle.blockSignals(False)
         new = len(s.new_ids)
-        self.status.setText(" · ".join(t for t in (s.status, f"{new} new" if new else "") if t))
+        self.status.setText(s.status)
+        self.seen.setText(f"Mark {new} seen" if new else "Mark all seen")
         self.refit.setVisible(s.refit_suggested)
         self.seen.setEnabled(bool(new))
 
     def _on_hits(self, hits: list[Any]) -> None:
+        """Newest first: when and which image, then why (the rule and the file in the tooltip)."""
         for hit in hits:
-            item = QListWidgetItem(f"{hit.rule} · {hit.arrival.name} · {hit.why}")
+            when = time.strftime("%H:%M:%S", time.localtime(hit.at))
+            item = QListWidgetItem(f"{when}  {hit.arrival.name}\n{hit.why}")
             item.setData(Qt.ItemDataRole.UserRole, hit.arrival.image_id)
-            item.setToolTip(hit.arrival.path)
+            item.setToolTip(f"Rule: {hit.rule}\n{hit.arrival.path}")
             self.alerts.insertItem(0, item)
+        count = self.alerts.count()
+        self.alerts_title.setText(f"Alerts ({count})" if count else "Alerts")
 
     def _on_alert_opened(self, item: QListWidgetItem) -> None:
         image_id = int(item.data(Qt.ItemDataRole.UserRole))
@@ -130,6 +145,7 @@ class WatchPanel(QWidget):
             self.watch.stop()
         self.state.reset()
         self.alerts.clear()
+        self.alerts_title.setText("Alerts")
         self.toggle.setEnabled(project is not None)
 
 
