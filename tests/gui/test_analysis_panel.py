@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -185,3 +186,35 @@ def test_prompt_groups_dialog_and_bad_files(qtbot, project_window, tmp_path: Pat
     panel.import_groups(str(one))
     assert "at least two groups" in w.session.errors.last.message
     assert saved_group_names(w.session.project) == ["drops"]  # nothing half-imported
+
+
+def test_what_the_tab_says_without_images_or_project(qtbot, window, tmp_path: Path) -> None:
+    panel = analysis_panel(window)
+    panel.run_button.click()
+    assert panel.job is None and panel.status.text() == "Open a project first."
+    assert window.ctl.project.create(tmp_path / "empty.micview")
+    panel.run_button.click()
+    assert panel.job is None and "Add images first" in panel.status.text()
+    view = panel.show_quality()
+    qtbot.addWidget(view)
+    assert "No quality check yet" in view.summary.text() and view.duplicates.empty.text() == "No quality check yet."
+    view.run_button.click()
+    assert view.job is None and "Add images first" in view.message.text()
+
+
+def test_a_result_for_a_closed_project_is_not_shown(qtbot, embedded_window) -> None:
+    w = embedded_window
+    label_by_folder(w)
+    panel = analysis_panel(w)
+    panel.task_box.setCurrentText("kind")
+    panel.run_button.click()
+    job = panel.job
+    assert job is not None
+    end = time.monotonic() + 60
+    while job.final_state == "queued" and time.monotonic() < end:  # the worker finishes; its result not yet delivered
+        time.sleep(0.02)
+    assert job.final_state == "done"
+    w.ctl.project.close()  # then the project closes, before the result reaches the window
+    qtbot.waitUntil(lambda: job.done, timeout=60_000)
+    qtbot.wait(50)
+    assert panel.result is None and panel.sections == [] and panel.run_button.text() == "Analyse"

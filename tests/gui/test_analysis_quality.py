@@ -87,7 +87,7 @@ def test_quality_view_lists_the_copy_and_the_flipped_label_and_undoes_fixes(qtbo
 
     # accept it (the row selected selects the image), then Ctrl+Z in the view undoes it
     view.tabs.setCurrentWidget(view.mislabels)
-    view.mislabels.table.selectRow(view.mislabels.rows.index(issues[FLIPPED]))
+    view.mislabels.select_rows([view.mislabels.rows.index(issues[FLIPPED])])
     assert s.selection.ids == [flipped] or set(s.selection.ids) == {flipped}
     assert view.accept_button.isEnabled()
     view.accept_button.click()
@@ -101,7 +101,7 @@ def test_quality_view_lists_the_copy_and_the_flipped_label_and_undoes_fixes(qtbo
     # tag the copy "duplicate": byte-identical, so the first imported is kept; undo removes the tag
     view.tabs.setCurrentWidget(view.duplicates)
     row = view.duplicates.rows.index(planted)
-    view.duplicates.table.selectRow(row)
+    view.duplicates.select_rows([row])
     _first, second = sorted(planted.ids)
     view.duplicates.action_buttons[0].click()
     assert s.project.fields.tags() == {second: ["duplicate"]}
@@ -110,8 +110,7 @@ def test_quality_view_lists_the_copy_and_the_flipped_label_and_undoes_fixes(qtbo
     assert s.project.fields.tags() == {}
     # the resized copy: found, and it is the one tagged (the original has more pixels though imported later)
     resized = groups[("lamellae_04.png", "small.png")]
-    view.duplicates.table.clearSelection()
-    view.duplicates.table.selectRow(view.duplicates.rows.index(resized))
+    view.duplicates.select_rows([view.duplicates.rows.index(resized)])
     view.duplicates.action_buttons[1].click()
     assert {name[i]: t for i, t in s.project.fields.tags().items()} == {"small.png": ["exclude"]}
 

@@ -132,7 +132,7 @@ class AnalysisController:
         path, device = self.session.require_project().path, self.session.settings.device
 
         def done(result: AnalysisResult) -> None:
-            self._show_map()
+            self._show_map(result.model_id)
             on_result(result)
 
         return self.session.jobs.start(
@@ -170,13 +170,17 @@ class AnalysisController:
             f"{s['outliers']} outliers in {s['images']:,} images."
         )
         self.session.quality_changed.emit()
-        self._show_map()
+        self._show_map(result.model_id)
 
-    def _show_map(self) -> None:
-        """Vectors computed by a job of this controller make the map possible where it had none."""
+    def _show_map(self, model_id: str) -> None:
+        """Vectors the job computed (new images, or a project never embedded) go on the map of that model."""
         from micview.gui.controllers.maps import MapController
 
-        if self.session.map.data is None and not self.session.map.embedding:
+        project, state = self.session.project, self.session.map
+        if project is None or state.embedding or model_id != self.session.model_id:
+            return
+        embedded = {m: n for m, n, _ in project.embeddings.models()}.get(model_id, 0)
+        if embedded > (len(state.data.ids) if state.data is not None else 0):
             MapController(self.session).refresh()
 
     def quality(self) -> QualityResult | None:

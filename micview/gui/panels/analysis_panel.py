@@ -14,6 +14,7 @@ the width. Plug in with :func:`register` (``micview.gui.side_panel._BUILTIN_PANE
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,6 +49,7 @@ class AnalysisPanel(QWidget):
         self.ctl = AnalysisController(session)
         self.result: AnalysisResult | None = None
         self.job: Job | None = None
+        self._generation = 0  # counts projects opened: results of an earlier one are dropped
         self.quality_view: QualityView | None = None
         self.model_box, self.task_box, self.groups_box = compact_combo(8), compact_combo(8), compact_combo(8)
         self.model_box.setToolTip("The model whose vectors are analysed (missing vectors are computed first)")
@@ -217,12 +219,28 @@ class AnalysisPanel(QWidget):
         if self.job is not None:
             self.job.cancel()
             return
-        if self.session.project is None:
-            self.status.setText("Open a project first.")
+        project = self.session.project
+        if project is None or not len(self.session.catalog):
+            self.status.setText(
+                "Open a project first." if project is None else "Add images first (File ▸ Add folder…)."
+            )
             return
-        self.job = self.ctl.analyse(self.request(), self.show_result, self._on_failed, self._on_cancelled)
+        if project.read_only:
+            self.status.setText(
+                "This project is open read-only: an analysis is stored with the project, so it cannot "
+                "run here. Save a copy (File ▸ Save a copy…) and analyse the copy."
+            )
+            return
+        gen = self._generation  # what arrives for a project closed meanwhile is dropped
+
+        def current(act: Callable[..., object]) -> Callable[..., object]:
+            return lambda *args: act(*args) if gen == self._generation else None
+
+        self.job = self.ctl.analyse(
+            self.request(), current(self.show_result), current(self._on_failed), current(self._on_cancelled)
+        )
         if self.job is not None:
-            self.job.yielded.connect(lambda p: self.status.setText(f"{p.message}…"))
+            self.job.yielded.connect(current(lambda p: self.status.setText(f"{p.message}…")))
             self.run_button.setText("Cancel")
             self.status.setText("Analysing…")
 
@@ -278,8 +296,11 @@ class AnalysisPanel(QWidget):
         self.session.status(f"Selected {what}.", 8000)
 
     def _on_project_changed(self, _project: object) -> None:
+        self._generation += 1
         if self.job is not None:
             self.job.cancel()
+        self.job = None
+        self.run_button.setText("Analyse")
         self.result = None
         self.clear_result()
         self.status.setText(INTRO)

@@ -99,6 +99,12 @@ class Figure(QWidget):
             col.addWidget(w)
         self.set_text()
 
+    def add_tools(self, widget: QWidget) -> None:
+        """A row of controls between the title and the plot (e.g. PCA or t-SNE)."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, widget)
+
     def set_text(self, caption: str = "", legend: str = "", readout: str = "") -> None:
         for label, text in ((self.caption, caption), (self.legend, legend), (self.readout, readout)):
             label.setText(text)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -175,8 +176,8 @@ class ConceptSection(QWidget):
         plot.set_points(
             c.group_sims[rows][:, :2],
             c.preferred[rows],
-            f"similarity to {short(c.groups[0], 24)}",
-            f"similarity to {short(c.groups[1], 24)}",
+            f"→ {short(c.groups[0], 22)}",
+            f"→ {short(c.groups[1], 22)}",
             size=6,
         )
         plot.add_diagonal()
@@ -190,7 +191,8 @@ class ConceptSection(QWidget):
         others = " Colour: the preferred group." if len(c.groups) == 2 else " Colour: the preferred of all groups."
         plot.point_hovered.connect(lambda k: fig.set_text(fig.caption.text(), fig.legend.text(), self._point_text(k)))
         fig.set_text(
-            f"Mean similarity to each group's prompts; the dashed line is a margin of 0. Click a point to "
+            f"Each image's mean similarity to the prompts of each group (the axes); the dashed line is a margin of 0. "
+            "Click a point to "
             f"select the image.{others}{more}",
             self._legend(),
         )
@@ -287,7 +289,7 @@ class ConceptSection(QWidget):
         rows = np.flatnonzero(np.isin(self.nearest, [r, k]))
         self.ctx.select(self.c.image_ids[rows], f"{len(rows)} images nearest to {self._prompt_pair(r, k)}")
 
-    def _prompt_map(self) -> QWidget:
+    def _prompt_map(self) -> Figure:
         c = self.c
         plot = PointsPlot(230)
         self.prompt_plot = plot
@@ -306,15 +308,13 @@ class ConceptSection(QWidget):
             "images whose nearest prompt it is.",
             self._legend(),
         )
-        box = QWidget()
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(wrapping_label("Layout"))
-        row.addWidget(self.map_kind, 1)
-        col = _column([fig])
-        col.insertLayout(1, row)
-        box.setLayout(col)
-        return box
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(QLabel("Layout"))
+        line.addWidget(self.map_kind, 1)
+        fig.add_tools(row)
+        return fig
 
     def _draw_prompt_map(self, plot: PointsPlot) -> None:
         c = self.c
@@ -374,11 +374,14 @@ class ImageSideSection(QWidget):
         plot.set_bars(
             [f"{c} ({s.counts[c]})" for c in s.classes],
             [s.spread[c] for c in s.classes],
-            "mean cosine distance to the class centre",
+            "distance to the centre",
         )
         plot.bar_clicked.connect(lambda k, _m: self._select_class(k))
         fig = Figure("Spread of each class", plot)
-        fig.set_text("Wide classes hold several kinds of image (or mistakes). Click a bar to select the class.")
+        fig.set_text(
+            "Mean cosine distance of the class's images to its centre: wide classes hold several kinds of image "
+            "(or mistakes). Click a bar to select the class."
+        )
         return fig
 
     def _select_class(self, k: int) -> None:

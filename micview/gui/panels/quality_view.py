@@ -146,6 +146,12 @@ class IssuePage(QWidget):
         painter.end()
         return out
 
+    def select_rows(self, rows: list[int]) -> None:
+        """Choose exactly these rows (as clicks would; scripts and tests)."""
+        self.table.clearSelection()
+        for r in rows:
+            self._add_row_to_selection(r)
+
     def selected(self) -> list[Row]:
         return [self.rows[r] for r in sorted({i.row() for i in self.table.selectedIndexes()}) if r < len(self.rows)]
 
@@ -332,8 +338,8 @@ class QualityView(QDialog):
         if self.job is not None:
             self.job.cancel()
             return
-        if self.session.project is None:
-            self.message.setText("Open a project first.")
+        if self.session.project is None or not len(self.session.catalog):
+            self.message.setText("Open a project first." if self.session.project is None else "Add images first.")
             return
         self.message.setText("")
         self.job = self.ctl.run_quality(self.request(), on_error=self._on_failed, on_cancel=self._on_cancelled)
