@@ -194,6 +194,22 @@ class States:
         self.w.central_tabs.setCurrentIndex(0)
 
 
+def copy_as(source: Path, folder: Path, how: str) -> None:
+    """A copy of ``source`` in ``folder`` as one finds them in a dataset: resized to half, re-saved as JPEG quality
+    30, or cropped to the central 80 %."""
+    from PIL import Image
+
+    with Image.open(source) as opened:
+        im = opened.convert("RGB")
+    w, h = im.size
+    if how == "half":
+        im.resize((w // 2, h // 2), Image.Resampling.LANCZOS).save(folder / f"half_{source.stem}.png")
+    elif how == "q30":
+        im.save(folder / f"q30_{source.stem}.jpg", quality=30)
+    else:
+        im.crop((w // 10, h // 10, w - w // 10, h - h // 10)).save(folder / f"crop_{source.stem}.png")
+
+
 @contextlib.contextmanager
 def read_only_place(folder: Path) -> Iterator[bool]:
     """``folder`` made read-only as a user meets it (a read-only bind mount as root, else no write permission);
@@ -262,8 +278,8 @@ class RealStates(States):
         pump(self.app, lambda: not [j for j in s.jobs.running()])
         shots.save("07-vqa", self.w)
         self.quiet()
-        self.side_tab("Analysis")
-        shots.save("08-analysis", self.w)
+        self.analysis("08-analysis", "20-analysis-matrix-click")
+        self.quality(21)
         self.side_tab("Info")
         self.jobs_running("09-jobs-running")
 
@@ -282,6 +298,58 @@ class RealStates(States):
         scroll = panel.parentWidget().parentWidget()  # the tab's scroll area: down to the confusion matrix
         scroll.ensureWidgetVisible(panel.confusion)
         self.shots.save("06-classify-after-run", self.w)
+
+    def analysis(self, name: str, matrix_name: str) -> None:
+        """The Analysis tab after Analyse on the grouped techniques (default model: the image side), then the
+        image-image matrix with a Shift+click on the block of two techniques (their images selected)."""
+        from PySide6.QtTest import QTest
+
+        from micview.gui.panels.analysis_sections import ImageSideSection, MatrixSection
+
+        panel = self.w.side_panel.panel_named("Analysis")
+        self.side_tab("Analysis")
+        panel.refresh()
+        panel.model_box.setCurrentText("effnet-lite0")
+        panel.task_box.setCurrentText("technique_group")
+        panel.run_button.click()
+        pump(self.app, lambda: panel.job is None, 900)
+        self.quiet()
+        scroll = panel.parentWidget().parentWidget()
+        scroll.ensureWidgetVisible(panel.section(ImageSideSection).spread, 0, 0)
+        self.shots.save(name, self.w)
+        section = panel.section(MatrixSection)
+        scroll.ensureWidgetVisible(section.figure.readout, 0, 0)
+        settle(self.app)
+        a, b = section.bounds[0], section.bounds[1]
+        cell = section.plot.cell_centre((a[1] + a[2]) // 2, (b[1] + b[2]) // 2).toPoint()
+        QTest.mouseMove(section.plot.viewport(), cell)
+        QTest.mouseClick(section.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, cell)
+        self.shots.save(matrix_name, self.w)
+
+    def quality(self, first: int) -> None:
+        """The Quality view after Check quality on the technique labels, with four micrographs copied into another
+        folder (resized to half, re-saved as JPEG quality 30, cropped to 80 %: a train/test leak): duplicates side by
+        side, suspected label mistakes with the suggested label, then the map coloured by the outlier score."""
+        s, panel = self.s, self.w.side_panel.panel_named("Analysis")
+        copies = self.tmp / "copies"
+        copies.mkdir()
+        for how, row in zip(("half", "q30", "crop", "half"), s.catalog.rows[10:50:10], strict=True):
+            copy_as(s.project.images.abspath(row), copies, how)
+        wait_job(self.app, self.ctl.project.add_folder(copies))
+        panel.task_box.setCurrentText("technique")
+        view = panel.show_quality()
+        view.run_button.click()
+        pump(self.app, lambda: view.job is None and view.found is not None, 900)
+        self.quiet()
+        for k, (page, what) in enumerate(((view.duplicates, "duplicates"), (view.mislabels, "label-mistakes"))):
+            view.tabs.setCurrentWidget(page)
+            page.select_rows([0])
+            self.shots.save(f"{first + k:02d}-quality-{what}", self.w, over=view)
+        view.close()
+        s.selection.clear()
+        self.w.scatter.color_combo.setCurrentText("Quality: outlier score")
+        self.shots.save(f"{first + 2:02d}-map-quality-outliers", self.w)
+        self.w.scatter.color_combo.setCurrentText("Label: technique")
 
     def suggest(self, name: str) -> None:
         """Suggest for a task with two labels in each of the four largest techniques: the reasons, and the grid
