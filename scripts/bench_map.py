@@ -17,6 +17,8 @@ What each figure times (median of ``--repeats``, milliseconds, each ending with 
   release to the selection set and marked; ``map_select_lasso_ms`` the same with a 120-vertex lasso.
 - ``map_pick_ms``: one hover pick (the point under the cursor among all points), mean over 300 positions
   spread over the view, half of them on points; ``map_pick_p95_ms`` its 95th percentile.
+- ``map_append_ms``: one image added to the shown map (watch mode), drawn; the baseline shows the whole map
+  again with the point, as watch mode did before ``append_points``.
 - ``set_map_s``: showing a new map (not a goal; for context).
 
 ``measure_map(xy)`` returns these for scripts/bench_scale.py (ours only, no baseline: the old widget needs
@@ -136,6 +138,7 @@ def measure_widget(widget: Any, xy: np.ndarray, cls: np.ndarray, repeats: int) -
     out["selected_lasso"] = int(np.median(selected))
     widget.session.selection.clear()
     out |= _pick_figures(widget, xy)
+    out |= _append_figures(widget, xy, repeats)
     mode = getattr(getattr(widget, "points", None), "last_mode", "")
     out["drawn_as"] = mode or "ScatterPlotItem"
     return out
@@ -172,6 +175,25 @@ def _pick_figures(widget: Any, xy: np.ndarray) -> dict[str, float]:
         "map_pick_p95_ms": round(float(np.percentile(times, 95)), 3),
         "pick_hits": hits,
     }
+
+
+def _append_figures(widget: Any, xy: np.ndarray, repeats: int) -> dict[str, float]:
+    """One image added to the shown map and drawn (watch mode): ours appends the point; a widget without
+    ``append_points`` is given the whole map again, as watch mode did before."""
+    rng = np.random.default_rng(4)
+    state = {"next": int(widget.ids.max()) + 1}
+
+    def run() -> None:
+        new_id, point = np.array([state["next"]], np.int64), xy[rng.integers(0, len(xy))][None]
+        state["next"] += 1
+        if hasattr(widget, "append_points"):
+            widget.append_points(new_id, point)
+        else:
+            widget.set_map(np.concatenate([widget.ids, new_id]), np.concatenate([widget.xy, point]))
+        widget.plot.grab()
+
+    ms, cpu = _timed(run, repeats)
+    return {"map_append_ms": ms, "map_append_cpu_ms": cpu}
 
 
 def _app() -> Any:
@@ -226,7 +248,7 @@ def compare(n: int, repeats: int, baseline_repeats: int) -> dict[str, Any]:
 
 
 FIGURES = ("map_colour_ms", "map_colour_warm_ms", "map_select_ms", "map_select_lasso_ms", "map_pick_ms",
-           "map_pick_p95_ms", "set_map_s")  # fmt: skip
+           "map_pick_p95_ms", "map_append_ms", "set_map_s")  # fmt: skip
 
 
 def print_table(result: dict[str, Any]) -> None:
