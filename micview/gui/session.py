@@ -22,7 +22,8 @@ API (other features — the Analysis tab, the Models dialog, read-only projects 
 * ``tasks_changed()`` — a task was defined, redefined or imported.
 * ``fields_changed()`` — imported metadata columns changed (a label CSV's other columns).
 * ``shown`` — :class:`~micview.gui.state.ShownImages`, ids the browser shows in display order.
-* ``map`` — :class:`~micview.gui.state.MapState`, the embedding map (or why there is none).
+* ``map`` — :class:`~micview.gui.state.MapState`, the embedding map (or why there is none); ``changed()`` for a
+  new map, ``appended(ids, xy)`` when ``map.append`` added points to the shown one (watch mode: keep the zoom).
 * ``model_id`` and ``model_changed(model_id)`` — the embedding model for maps and search.
 * ``models_changed()`` — a model was added, downloaded or removed (``ModelsController``): model lists re-read.
 * ``classify`` — :class:`~micview.gui.state.ClassifyState`, the Classify tab's scores and status.
