@@ -28,7 +28,7 @@ def _plt() -> Any:
 
 def _save(fig: Any, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
+    fig.savefig(path, dpi=_DPI, bbox_inches="tight", pad_inches=0.15)  # long tick labels are never cut off
     _plt().close(fig)
     return path
 
@@ -116,7 +116,21 @@ def text_matrix(c: ConceptAnalysis, path: Path) -> Path:
         for i, g in enumerate(c.groups)
     ]
     _matrix(ax, c.text_sims, bounds, f"prompt–prompt similarity ({len(c.prompts)} prompts)")
+    if len(c.prompts) <= NAMED_PROMPTS:  # each prompt named (numbered as on the prompt maps), in its group's colour
+        colours = _colours(len(c.groups))
+        ticks = range(len(c.prompts))
+        ax.set_yticks(ticks, [f"{k + 1} {_short(t)}" for k, t in enumerate(c.prompts)], fontsize=6)
+        ax.set_xticks(ticks, [str(k + 1) for k in ticks], fontsize=6, rotation=0, ha="center")
+        for label, group in zip(ax.get_yticklabels(), c.prompt_group.tolist(), strict=True):
+            label.set_color(colours[group])
     return _save(fig, path)
+
+
+NAMED_PROMPTS = 40  # up to this many prompts, the matrix and the maps name each one
+
+
+def _short(text: str, n: int = 34) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def text_map(c: ConceptAnalysis, coords: np.ndarray, kind: str, path: Path) -> Path:
@@ -125,6 +139,9 @@ def text_map(c: ConceptAnalysis, coords: np.ndarray, kind: str, path: Path) -> P
     for i, (g, colour) in enumerate(zip(c.groups, _colours(len(c.groups)), strict=True)):
         pts = coords[c.prompt_group == i]
         ax.scatter(pts[:, 0], pts[:, 1], color=colour, label=g, alpha=0.8)
+    if len(c.prompts) <= NAMED_PROMPTS:  # numbered as on the prompt-prompt matrix
+        for k, (x, y) in enumerate(coords.tolist()):
+            ax.annotate(str(k + 1), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
     sil = "–" if c.prompt_silhouette is None else f"{c.prompt_silhouette:.3f}"
     ax.set(
         title=f"{kind} of the prompt embeddings (silhouette of the groups {sil})",

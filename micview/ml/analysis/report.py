@@ -47,12 +47,21 @@ def write_figures(project: Project, r: AnalysisResult, folder: Path) -> list[tup
                 f"Image–prompt similarities per group and each image's margin ({c.margin_meaning}).",
             ),
             (figures.pair_margins(c, folder / "pair_margins.png"), "Margin of each prompt pair over the images."),
-            (figures.text_matrix(c, folder / "text_similarity_matrix.png"), "Prompt–prompt cosine similarity."),
-            (figures.text_map(c, c.text_pca, "PCA", folder / "text_pca.png"), "PCA of the prompt embeddings."),
+            (
+                figures.text_matrix(c, folder / "text_similarity_matrix.png"),
+                "Prompt–prompt cosine similarity (prompts numbered as on the maps below).",
+            ),
+            (
+                figures.text_map(c, c.text_pca, "PCA", folder / "text_pca.png"),
+                "PCA of the prompt embeddings (numbers: the prompts of the matrix above).",
+            ),
         ]
         if c.text_tsne is not None:
             out.append(
-                (figures.text_map(c, c.text_tsne, "t-SNE", folder / "text_tsne.png"), "t-SNE of the prompt embeddings.")
+                (
+                    figures.text_map(c, c.text_tsne, "t-SNE", folder / "text_tsne.png"),
+                    "t-SNE of the prompt embeddings (numbers: the prompts of the matrix above).",
+                )
             )
     out.append(
         (
