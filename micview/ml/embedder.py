@@ -35,7 +35,8 @@ TextForward = Callable[[Sequence[str], Any], Any]  # (texts, device) -> (N, D) t
 
 def l2_normalise(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    out: np.ndarray = (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
 
 
 class Embedder:

@@ -231,6 +231,6 @@ def _in_process(path: Path, model_id: str, method: str, params: dict[str, Any]) 
             seconds = time.monotonic() - start
             yield Progress(0, 0, f"{method.upper()} in a worker process ({seconds:.0f} s; the first run compiles)")
             pending.wait(_POLL_S)
-        return pending.get()  # type: ignore[no-any-return]
+        return pending.get()
     finally:
         pool.terminate()  # also on cancel (GeneratorExit): the process stops at once

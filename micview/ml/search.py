@@ -177,4 +177,5 @@ def embed_file(path: Path, embedder: Embedder) -> np.ndarray:
     """One image file's vector, preprocessed exactly as in :func:`micview.ml.embedding.embed_project`."""
     from micview.ml.preprocess import load_square
 
-    return embedder.encode_pixels(load_square(path, embedder.preprocess.size)[None])[0]
+    vector: np.ndarray = embedder.encode_pixels(load_square(path, embedder.preprocess.size)[None])[0]
+    return vector

@@ -32,7 +32,7 @@ def file_sha256(path: Path) -> str:
     cache[key] = h.hexdigest()
     with contextlib.suppress(OSError):  # a read-only config dir only costs re-hashing next time
         config.write_json(config.HASH_CACHE_FILE, cache)
-    return cache[key]
+    return str(cache[key])
 
 
 def weights_hash(files: Iterable[Path]) -> str:

@@ -28,7 +28,7 @@ def _preprocess(model: Any, image_processor: Any) -> Preprocess:
     size = int(model.config.vision_config.image_size)
     mean = tuple(getattr(image_processor, "image_mean", None) or (0.5, 0.5, 0.5))
     std = tuple(getattr(image_processor, "image_std", None) or (0.5, 0.5, 0.5))
-    return Preprocess(size, mean, std)  # type: ignore[arg-type]
+    return Preprocess(size, mean, std)
 
 
 def _features(out: Any) -> Any:

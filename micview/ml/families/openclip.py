@@ -99,4 +99,4 @@ def _preprocess(model: Any) -> Preprocess:
     cfg = get_model_preprocess_cfg(model)
     size = cfg.get("size", 224)
     size = size[0] if isinstance(size, list | tuple) else size
-    return Preprocess(int(size), tuple(cfg["mean"]), tuple(cfg["std"]))  # type: ignore[arg-type]
+    return Preprocess(int(size), tuple(cfg["mean"]), tuple(cfg["std"]))

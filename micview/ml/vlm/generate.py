@@ -38,7 +38,7 @@ class GenerationSettings:
 def _stopper(event: threading.Event, counter: list[int]) -> Any:
     from transformers import StoppingCriteria
 
-    class _Cancel(StoppingCriteria):  # type: ignore[misc]
+    class _Cancel(StoppingCriteria):
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
             import torch
 

@@ -93,15 +93,10 @@ def check_memory(info: VlmFolder, device: str, precision: str) -> None:
 
 
 def _auto_model_class() -> tuple[Any, Any]:
-    """The auto class for VLMs and its config → model-class mapping."""
-    try:
-        from transformers import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING, AutoModelForImageTextToText
+    """The auto class for VLMs and its config → model-class mapping (transformers >= 5, as pyproject requires)."""
+    from transformers import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING, AutoModelForImageTextToText
 
-        return AutoModelForImageTextToText, MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING
-    except ImportError:  # transformers < 4.46
-        from transformers import MODEL_FOR_VISION_2_SEQ_MAPPING, AutoModelForVision2Seq
-
-        return AutoModelForVision2Seq, MODEL_FOR_VISION_2_SEQ_MAPPING
+    return AutoModelForImageTextToText, MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING
 
 
 def _from_pretrained(folder: Path, precision: str, trust: bool, pickle_ok: bool) -> tuple[Any, Any]:
