@@ -92,3 +92,33 @@ def test_watch_without_a_folder_or_with_a_bad_rule_says_why(qtbot, project_windo
     panel.rules.setText("crystals>=7")
     qtbot.mouseClick(panel.toggle, Qt.MouseButton.LeftButton)
     assert not watch_state(w.session).running and "not understood" in w.session.errors.last.message
+
+
+def test_the_grid_rows_of_new_images_wait_while_the_last_change_was_costly(qtbot, project_window):
+    """On a big project a catalog change costs half a second: the next waits so that changes take at most a
+    quarter of the GUI thread's time (the map's point does not wait); a closed project's rows never arrive."""
+    import time
+
+    from micview.core.watch.arrival import Arrival
+    from micview.gui.controllers.watch import WatchController
+
+    w = project_window
+    catalog, rows = w.session.catalog, w.session.catalog.rows
+    catalog.set_rows(rows[:-2])  # the last two play the images that arrive
+    arrivals = [Arrival(r.id, r.path, r.name) for r in rows[-2:]]
+    controller = WatchController(w.session)
+    controller._rows.add(arrivals[:1])
+    qtbot.waitUntil(lambda: len(catalog) == 11)  # cheap so far: at once
+    controller._rows.cost, controller._rows.last = 0.5, time.monotonic()
+    controller._rows.add(arrivals[1:])
+    assert controller._rows.timer.isActive() and 1500 <= controller._rows.timer.remainingTime() <= 2000
+    assert len(catalog) == 11
+    qtbot.waitUntil(lambda: len(catalog) == 12, timeout=5_000)
+    assert catalog.row(rows[-1].id).name == rows[-1].name
+
+    catalog.set_rows(rows[:-1])
+    controller._rows.cost, controller._rows.last = 0.5, time.monotonic()
+    controller._rows.add(arrivals[1:])
+    w.session.set_project(None)
+    qtbot.wait(2_500)
+    assert len(catalog) == 0 and not controller._rows.pending

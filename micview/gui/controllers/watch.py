@@ -188,6 +188,7 @@ class _Rows(QObject):
         self.last = 0.0  # when it started (time.monotonic)
         self.timer = QTimer(self, singleShot=True)
         self.timer.timeout.connect(self.flush)
+        session.project_changed.connect(self._on_project_changed)
 
     def add(self, arrivals: list[Any]) -> None:
         self.pending += arrivals
@@ -210,6 +211,10 @@ class _Rows(QObject):
             catalog.reload(project)  # a file was rewritten: its row changed
         self.cost = time.monotonic() - self.last
         QTimer.singleShot(0, self._settled)  # after the views' repaints, which the change posted
+
+    def _on_project_changed(self, _project: object) -> None:
+        self.timer.stop()
+        self.pending = []  # images of the project that was closed
 
     def _settled(self) -> None:
         self.cost = time.monotonic() - self.last
