@@ -85,3 +85,20 @@ def test_an_error_in_the_helper_is_raised_in_the_caller_with_its_message(tmp_pat
         for _step in task:
             pass
     assert "missing.micview" in str(raised.value)
+
+
+@pytest.mark.slow
+def test_a_helper_that_dies_is_reported_not_waited_for(mapped: Project, tmp_path):  # noqa: F811
+    import multiprocessing
+
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    task = watch_folder(mapped.path, folder, WatchOptions(model_id=MODEL, marco=False, separate_process=True))
+    for step in task:
+        if step.message.startswith("Watching "):
+            break
+    (helper,) = [p for p in multiprocessing.active_children() if p.name == "micview-watch"]
+    helper.kill()  # the system ran out of memory, say
+    with pytest.raises(MicviewError, match="helper process ended unexpectedly"):
+        for _step in task:
+            pass
