@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QPoint, QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -176,6 +176,7 @@ class QualityView(QDialog):
         self.session = session
         self.ctl = AnalysisController(session)
         self.found: QualityResult | None = None
+        self._stale = False  # the pages wait for the view to be shown again
         self.job: Job | None = None
         self.model_box, self.task_box = compact_combo(10), compact_combo(10)
         self.cluster_box = QComboBox()
@@ -396,7 +397,16 @@ class QualityView(QDialog):
             self.summary.setText(summary_text(r))
         self.fill()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._stale:
+            self.fill()
+        super().showEvent(event)
+
     def fill(self) -> None:
+        """(Re)build the pages; while the view is closed, only remember to (labels change with every key press)."""
+        self._stale = not self.isVisible()
+        if self._stale:
+            return
         r = self.found
         if r is None:
             for page, title in self.pages:
