@@ -218,3 +218,23 @@ def test_a_result_for_a_closed_project_is_not_shown(qtbot, embedded_window) -> N
     qtbot.waitUntil(lambda: job.done, timeout=60_000)
     qtbot.wait(50)
     assert panel.result is None and panel.sections == [] and panel.run_button.text() == "Analyse"
+
+
+def test_cancel_an_analysis_and_a_quality_check(qtbot, project_window) -> None:
+    w = project_window
+    panel = analysis_panel(w)
+    panel.run_button.click()
+    job = panel.job
+    assert job is not None and panel.run_button.text() == "Cancel"
+    panel.run_button.click()  # Cancel
+    qtbot.waitUntil(lambda: job.done, timeout=60_000)
+    assert job.state == "cancelled" and panel.status.text() == "Cancelled." and panel.run_button.text() == "Analyse"
+    view = panel.show_quality()
+    qtbot.addWidget(view)
+    view.run_button.click()
+    job = view.job
+    assert job is not None and view.run_button.text() == "Cancel"
+    view.run_button.click()
+    qtbot.waitUntil(lambda: job.done, timeout=60_000)
+    assert job.state == "cancelled" and view.run_button.text() == "Check quality" and not view.progress.isVisible()
+    assert "Cancelled" in view.message.text() and view.found is None
