@@ -9,6 +9,7 @@ the client stays bounded for any project size.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,13 +87,18 @@ def embed_project_dask(
     pending = iter(enumerate(batches))
     window = 2 * worker_count(client) + 1
     by_future: dict[Any, list[ImageRow]] = {}
+    # Keys unique to this run: a scheduler keeps a cancelled key for a while (a re-run would get the cancelled
+    # future back), and another client on a shared scheduler must never receive this run's batches.
+    run_token = uuid.uuid4().hex[:12]
 
     def submit() -> Any:
         b, batch = next(pending, (None, None))
         if batch is None:
             return None
         items = [(str(project.resolve(r.path)), r.width, r.height) for r in batch]
-        future = client.submit(embed_batch, model_id, device, precision, items, pure=False, key=f"micview-embed-{b}")
+        future = client.submit(
+            embed_batch, model_id, device, precision, items, pure=False, key=f"micview-embed-{run_token}-{b}"
+        )
         by_future[future] = batch
         return future
 
