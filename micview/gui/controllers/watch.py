@@ -67,7 +67,7 @@ class WatchController:
         self._wells, self._method = None, self.session.map.method
         # the drops' time points, for the trajectories: parsing every name takes seconds at 100 000 images
         self.session.jobs.start("Reading the plates' wells", lambda: _read_wells(path), quiet=True,
-                                on_result=self._on_wells)  # fmt: skip
+                                on_result=lambda wells: self._on_wells(wells, path))  # fmt: skip
         job = self.session.jobs.start(
             f"Watch {folder.name}", lambda: watch_folder(path, folder, options, sinks=sinks), pool="io",
             on_result=lambda _summary: self._ended(sinks), on_cancel=lambda: self._ended(sinks),
@@ -129,14 +129,17 @@ class WatchController:
         placed = [a for a in arrivals if a.xy is not None]
         if data is None or not placed or (data.model_id, data.method) != (self.session.model_id, self._method):
             return
-        ids = np.array([a.image_id for a in placed], np.int64)
+        ids, first = np.unique(np.array([a.image_id for a in placed], np.int64), return_index=True)
         keep = ~np.isin(ids, data.ids)  # a rewritten file keeps its point
-        xy = np.array([a.xy for a in placed], np.float32).reshape(-1, 2)[keep]
+        xy = np.array([a.xy for a in placed], np.float32).reshape(-1, 2)[first][keep]
         new = len(self.state.new_ids | set(ids.tolist()))
         text = f"{data.method.upper()} of {len(data.ids) + int(keep.sum()):,} images · {data.model_id} · {new} new"
         self.session.map.append(ids[keep], xy, text)
 
-    def _on_wells(self, wells: Any) -> None:
+    def _on_wells(self, wells: Any, path: Path) -> None:
+        project = self.session.project
+        if project is None or project.path != path or not self.state.running:
+            return  # read for a watch that has ended
         self._wells = wells
         self._trace_wells(self.state.arrivals)  # the images that arrived meanwhile
         self.state.changed.emit()
