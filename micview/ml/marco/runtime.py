@@ -45,8 +45,9 @@ MAX_SESSIONS = 4  # CPU sessions side by side; more cores than this go to each s
 
 def cpu_layout(cores: int | None = None) -> tuple[int, int]:
     """(sessions, threads per session) for ``cores`` usable CPU cores (default: this process's)."""
-    n = cores if cores is not None else len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    n = max(1, n or os.cpu_count() or 1)
+    if cores is None:  # the cores this process may run on (Linux), else all of them
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n = max(1, cores or 1)
     sessions = min(n, MAX_SESSIONS)
     return sessions, n // sessions
 
