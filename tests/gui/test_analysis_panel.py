@@ -14,8 +14,9 @@ from gui_helpers import wait_job
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
+from micview.gui.panels.analysis_concept import ConceptSection
 from micview.gui.panels.analysis_panel import NO_GROUPS, AnalysisPanel
-from micview.gui.panels.analysis_sections import ConceptSection, ImageSideSection, MatrixSection
+from micview.gui.panels.analysis_sections import ImageSideSection, MatrixSection
 
 SEED_LAYOUT = {"experiment_name": "Patterns", "prompt_pairs": [
     {"pair_id": 1, "striped": "a striped pattern", "blobby": "round blobs"},

@@ -22,8 +22,9 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QFileDialog, QFormLayout, QGridLayout, QPushButton, QVBoxLayout, QWidget
 
 from micview.gui.controllers.analysis import TASK_PROMPTS, AnalysisController, AnalysisRequest
+from micview.gui.panels.analysis_concept import ConceptSection
 from micview.gui.panels.analysis_plots import note_label
-from micview.gui.panels.analysis_sections import ConceptSection, Context, ImageSideSection, MatrixSection
+from micview.gui.panels.analysis_sections import Context, ImageSideSection, MatrixSection
 from micview.gui.session import Session
 from micview.gui.widgets import compact_combo, wrapping_label
 from micview.gui.workers import Job

@@ -10,31 +10,33 @@ steps; Ctrl+Z works here as in the window. The result shown is the latest stored
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-from PySide6.QtCore import QItemSelectionModel, QPoint, QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPixmap, QShowEvent
+from PySide6.QtGui import QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from micview.gui.controllers.analysis import DUPLICATE_TAG, EXCLUDE_TAG, AnalysisController, QualityRequest
+from micview.gui.panels.quality_page import IssuePage
+from micview.gui.panels.quality_rows import (
+    Row,
+    cluster_rows,
+    duplicate_rows,
+    mislabel_rows,
+    outlier_rows,
+    poor_rows,
+    summary_text,
+)
 from micview.gui.session import Session
 from micview.gui.widgets import compact_combo, wrapping_label
 from micview.gui.workers import Job
@@ -43,128 +45,6 @@ if TYPE_CHECKING:
     from micview.core.quality import QualityResult
 
 MAX_ROWS = 200  # rows per page (most severe first); the page says when there are more
-THUMB = 72
-ID_ROLE = Qt.ItemDataRole.UserRole
-
-
-@dataclass(frozen=True)
-class Row:
-    ids: list[int]  # the images of the row (a duplicate group: all of them)
-    text: str
-
-
-class IssuePage(QWidget):
-    """A table of rows (thumbnails, what is wrong) and the page's action buttons."""
-
-    def __init__(self, view: QualityView, intro: str, strip: int = 1, none: str = "Nothing found.") -> None:
-        super().__init__()
-        self.view = view
-        self.strip = strip  # thumbnails side by side per row
-        self.none = none  # what an empty page says
-        self.rows: list[Row] = []
-        self.intro = wrapping_label(intro, "color: #a0a6ad;")
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["", "what was found"])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setWordWrap(True)
-        self.table.setIconSize(QSize((THUMB + 4) * strip, THUMB))
-        self.table.verticalHeader().setDefaultSectionSize(THUMB + 6)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-        self.table.setColumnWidth(0, (THUMB + 4) * strip + 10)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.itemSelectionChanged.connect(self._on_rows_selected)
-        self.buttons = QHBoxLayout()
-        self.buttons.addStretch(1)
-        self.empty = wrapping_label("", "color: #a0a6ad; padding: 12px;")
-        col = QVBoxLayout(self)
-        col.addWidget(self.intro)
-        col.addWidget(self.table, 1)
-        col.addWidget(self.empty)
-        col.addStretch(0)
-        col.addLayout(self.buttons)
-        self.action_buttons: list[QPushButton] = []
-
-    def add_action(self, text: str, tip: str, act: Callable[[list[Row]], object]) -> QPushButton:
-        button = QPushButton(text)
-        button.setToolTip(tip)
-        button.setEnabled(False)
-        button.clicked.connect(lambda: act(self.selected()))
-        self.buttons.addWidget(button)
-        self.action_buttons.append(button)
-        return button
-
-    def set_rows(self, rows: list[Row], note: str = "") -> None:
-        keep = sorted({i.row() for i in self.table.selectedIndexes()})
-        self.rows = rows
-        self.table.blockSignals(True)
-        self.table.clearSelection()
-        self.table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            icon = QTableWidgetItem()
-            icon.setIcon(QIcon(self._strip(row.ids)))
-            icon.setToolTip("\n".join(self.view.name(i) for i in row.ids))
-            text = QTableWidgetItem(row.text)
-            text.setToolTip(row.text)
-            self.table.setItem(r, 0, icon)
-            self.table.setItem(r, 1, text)
-        for r in keep:  # the same rows stay chosen when the texts change (labels accepted, tags added)
-            if r < len(rows):
-                self._add_row_to_selection(r)
-        self.table.blockSignals(False)
-        self.table.setVisible(bool(rows))
-        self.empty.setText(note or self.none)
-        self.empty.setVisible(not rows)
-        self._update_actions()
-
-    def _add_row_to_selection(self, r: int) -> None:
-        model = self.table.selectionModel()
-        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-        model.select(self.table.model().index(r, 0), flags)
-
-    def _strip(self, ids: list[int]) -> QPixmap:
-        out = QPixmap((THUMB + 4) * self.strip, THUMB)
-        out.fill(QColor(0, 0, 0, 0))
-        painter = QPainter(out)
-        for k, image_id in enumerate(ids[: self.strip]):
-            pix = self.view.session.thumbnails.get(int(image_id))
-            if pix is None:
-                continue
-            pix = pix.scaled(
-                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-            )
-            painter.drawPixmap(k * (THUMB + 4) + (THUMB - pix.width()) // 2, (THUMB - pix.height()) // 2, pix)
-        if len(ids) > self.strip:  # how many more, on a dark chip (readable on any thumbnail)
-            text = f"+{len(ids) - self.strip}"
-            box = painter.fontMetrics().boundingRect(text).adjusted(-4, -1, 4, 1)
-            box.moveBottomRight(out.rect().bottomRight() - QPoint(2, 2))
-            painter.fillRect(box, QColor(20, 21, 24, 210))
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
-        painter.end()
-        return out
-
-    def select_rows(self, rows: list[int]) -> None:
-        """Choose exactly these rows (as clicks would; scripts and tests)."""
-        self.table.clearSelection()
-        for r in rows:
-            self._add_row_to_selection(r)
-
-    def selected(self) -> list[Row]:
-        return [self.rows[r] for r in sorted({i.row() for i in self.table.selectedIndexes()}) if r < len(self.rows)]
-
-    def _update_actions(self) -> None:
-        chosen = bool(self.selected())
-        for button in self.action_buttons:
-            button.setEnabled(chosen)
-
-    def _on_rows_selected(self) -> None:
-        self._update_actions()
-        ids = [i for row in self.selected() for i in row.ids]
-        if ids:
-            self.view.ctl.select(ids, source=self.view)
 
 
 class QualityView(QDialog):
@@ -440,19 +320,7 @@ class QualityView(QDialog):
     def _mislabel_rows(self, r: QualityResult, tags: dict[int, list[str]]) -> list[Row]:
         project = self.session.project
         now = project.labels.labels(r.task) if project is not None and r.task and self.ctl.can_relabel(r.task) else {}
-        out = []
-        c = r.columns
-        index = {int(i): k for k, i in enumerate(r.image_ids.tolist())}
-        for image_id in r.label_issues().tolist():
-            k = index[image_id]
-            given, suggested = r.label_of(int(c["given_label"][k])), r.label_of(int(c["suggested_label"][k]))
-            score = float(c["label_issue_score"][k])
-            text = f"{self.name(image_id)}\nlabel: {given}  →  suggested: {suggested}  (score {score:.2f})"
-            current = now.get(image_id)
-            if current is not None and current != given:
-                text += f"\n✓ now labelled {current}"
-            out.append(Row([image_id], text + _tag_text(tags, [image_id])))
-        return out
+        return mislabel_rows(r, self.name, tags, now)
 
     # -- actions ------------------------------------------------------------------------------------------------------
     def _accept(self, rows: list[Row]) -> None:
@@ -481,91 +349,3 @@ class QualityView(QDialog):
     def _tag_copies(self, rows: list[Row], tag: str) -> None:
         """Tag every image of each group but the one to keep (the most pixels, then the first imported)."""
         self._tag([Row([i for i in row.ids if i != self.ctl.original_of(row.ids)], "") for row in rows], tag)
-
-
-# -- rows of each page (Qt-free but for the text) -----------------------------------------------------------------
-def _tag_text(tags: dict[int, list[str]], ids: list[int]) -> str:
-    found = sorted({t for i in ids for t in tags.get(i, [])})
-    return f"\ntags: {', '.join(found)}" if found else ""
-
-
-def summary_text(r: QualityResult) -> str:
-    s = r.summary()
-    labels = (
-        f"{s['label_issues']} suspected label mistakes of {s['labelled']:,} labelled ({r.task})"
-        if r.task
-        else "labels not checked (no task chosen)"
-    )
-    return (
-        f"{s['images']:,} images checked with {r.model_id}" + (f", labels of {r.task}" if r.task else "") + ".\n"
-        f"{s['near_duplicates']} near duplicates in {s['duplicate_groups']} groups ({s['leaks']} across folders or "
-        f"labels) · {labels} · {s['outliers']} outliers · blurry {s['blurry']}, dark {s['dark']}, saturated "
-        f"{s['saturated']}, low information {s['low_information']} · {len(r.cluster_names)} clusters.\n"
-        "The map can be coloured by any of these (Colour ▸ Quality: …)."
-    )
-
-
-def duplicate_rows(r: QualityResult, name: Callable[[int], str], tags: dict[int, list[str]]) -> list[Row]:
-    c = r.columns
-    index = {int(i): k for k, i in enumerate(r.image_ids.tolist())}
-    leaks = {1: "leak across folders", 2: "leak across labels", 3: "leak across folders and labels"}
-    out = []
-    for group in r.duplicate_groups():
-        ids = [int(i) for i in group]
-        dist = max(float(c["duplicate_distance"][index[i]]) for i in ids)
-        leak = leaks.get(int(c["leak"][index[ids[0]]]), "")
-        names = ", ".join(name(i) for i in ids[:4]) + (f" and {len(ids) - 4} more" if len(ids) > 4 else "")
-        text = f"{len(ids)} images, distance ≤ {dist:.4f}{' · ' + leak if leak else ''}\n{names}"
-        out.append(Row(ids, text + _tag_text(tags, ids)))
-    return out
-
-
-def outlier_rows(r: QualityResult, name: Callable[[int], str], tags: dict[int, list[str]]) -> list[Row]:
-    c = r.columns
-    index = {int(i): k for k, i in enumerate(r.image_ids.tolist())}
-    return [
-        Row(
-            [i],
-            f"{name(i)}\noutlier score {c['outlier_score'][index[i]]:.2f} (1 = typical), uniqueness "
-            f"{c['uniqueness'][index[i]]:.2f}" + _tag_text(tags, [i]),
-        )
-        for i in r.ranked("outlier_score", flag="is_outlier").tolist()
-    ]
-
-
-POOR = (
-    ("is_blurry", "blurry"),
-    ("is_dark", "dark"),
-    ("is_saturated", "saturated"),
-    ("is_low_information", "low information"),
-)
-
-
-def poor_rows(r: QualityResult, name: Callable[[int], str], tags: dict[int, list[str]]) -> list[Row]:
-    c = r.columns
-    flags = np.stack([c[k].astype(bool) for k, _ in POOR], 1)
-    rows = np.flatnonzero(flags.any(1))
-    out = []
-    for k in rows[np.argsort(-flags[rows].sum(1), kind="stable")].tolist():
-        what = ", ".join(label for (col, label), on in zip(POOR, flags[k], strict=True) if on)
-        i = int(r.image_ids[k])
-        text = (
-            f"{name(i)}\n{what} · blur {c['blur'][k]:.4g}, brightness {c['brightness'][k]:.2f}, clipped "
-            f"{c['saturation'][k]:.0%}, entropy {c['entropy'][k]:.1f} bits"
-        )
-        out.append(Row([i], text + _tag_text(tags, [i])))
-    return out
-
-
-def cluster_rows(r: QualityResult) -> list[Row]:
-    cluster = r.columns["cluster"]
-    out = []
-    for k, name in enumerate(r.cluster_names):
-        members = r.image_ids[cluster == k].tolist()
-        rep = r.cluster_representatives[k] if k < len(r.cluster_representatives) else (members[0] if members else -1)
-        ids = [int(rep), *[int(i) for i in members if i != rep]] if rep >= 0 else [int(i) for i in members]
-        out.append(Row(ids, f"{name}\n{len(members)} images (the first shown is its representative)"))
-    noise = r.image_ids[cluster < 0].tolist()
-    if noise:
-        out.append(Row([int(i) for i in noise], f"not in any cluster\n{len(noise)} images (HDBSCAN's noise)"))
-    return out
