@@ -2,7 +2,8 @@
 
 Choose the model, the labels and a set of prompt groups (new, edit, import the seed scripts' JSON — saved in
 the project), press **Analyse**: a job computes what is missing and the tab draws the figures of
-:mod:`micview.gui.panels.analysis_sections` (the same arrays ``micview analyse`` writes as PNGs). Clicking a
+:mod:`~micview.gui.panels.analysis_concept` and :mod:`~micview.gui.panels.analysis_sections` (the same arrays
+``micview analyse`` writes as PNGs). Clicking a
 point, a bar, a histogram bin or a matrix cell selects those images in the session, so the grid, the map and
 the viewer show them. **Data quality…** opens the :class:`~micview.gui.panels.quality_view.QualityView`.
 
