@@ -58,6 +58,8 @@ class LabelImportReport:
     matched: int = 0  # rows that matched exactly one image
     unmatched: list[str] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
+    unmatched_lines: list[int] = field(default_factory=list)  # the CSV line of each unmatched row, in step
+    ambiguous_lines: list[int] = field(default_factory=list)  # the CSV line of each ambiguous row, in step
     tasks: dict[str, int] = field(default_factory=dict)  # task -> labels written (new or changed)
     fields: list[str] = field(default_factory=list)  # metadata columns written, by their names in the project
     renamed: dict[str, str] = field(default_factory=dict)  # CSV column -> metadata column it was written to
@@ -67,6 +69,9 @@ class LabelImportReport:
     conflicts: list[Conflict] = field(default_factory=list)
     last_wins: bool = False  # conflicts were resolved by writing the last row
     long_rows: list[int] = field(default_factory=list)  # lines with cells beyond the header (not imported)
+    match_names: bool = False  # rows whose folders are not in the project were joined by file name
+    # task -> image id -> (label before, label written): what an undo puts back
+    changes: dict[str, dict[int, tuple[str | None, str]]] = field(default_factory=dict, repr=False)
 
 
 def guess_tasks(header: Sequence[str], rows: Sequence[Row]) -> list[str]:
@@ -116,7 +121,9 @@ def import_labels(
     chosen = list(tasks) if tasks is not None else guess_tasks([h for h in table.header if h != key_col], table.rows)
     if missing := [t for t in chosen if t not in table.header]:
         raise CsvError(f"{csv_path}: no column(s) {', '.join(missing)} (columns: {', '.join(table.header)}).")
-    report = LabelImportReport(rows=len(table.rows), last_wins=last_wins, long_rows=table.long_rows)
+    report = LabelImportReport(
+        rows=len(table.rows), last_wins=last_wins, long_rows=table.long_rows, match_names=match_names
+    )
     plain, instrument = _sort_columns(table, key_col, chosen, report)
     found = _match(project, table, key_col, report, match_names)
     rows = _settle_duplicates(project, found, [*chosen, *plain, *instrument], report)
@@ -124,7 +131,8 @@ def import_labels(
     report.fields = [*[c for c in plain if c not in (NOTE, TAGS)], *renamed.values()]
     with project.transaction():
         for task in chosen:
-            report.tasks[task] = _write_task(project, task, rows, author)
+            report.changes[task] = _write_task(project, task, rows, author)
+            report.tasks[task] = len(report.changes[task])
         values = {i: {f: r.get(f) or None for f in plain if f not in (NOTE, TAGS)} for i, r in rows.items()}
         for i, r in rows.items():
             values[i].update({new: r.get(old) or None for old, new in renamed.items()})
@@ -167,8 +175,10 @@ def _match(
             report.matched += 1
         elif isinstance(found, list):
             report.ambiguous.append(row.get(key_col, ""))
+            report.ambiguous_lines.append(line)
         else:
             report.unmatched.append(row.get(key_col, ""))
+            report.unmatched_lines.append(line)
     return rows
 
 
@@ -216,7 +226,10 @@ def _same(cell: str, image: ImageRow, column: str) -> bool:
         return False
 
 
-def _write_task(project: Project, task: str, rows: dict[int, Row], author: str | None) -> int:
+def _write_task(
+    project: Project, task: str, rows: dict[int, Row], author: str | None
+) -> dict[int, tuple[str | None, str]]:
+    """Write the task's non-empty cells that differ from the current labels; image id -> (before, written)."""
     current = project.labels.labels(task)
     new = {i: r[task] for i, r in rows.items() if r.get(task) and current.get(i) != r[task]}
     project.labels.set_many(task, dict(new), author=author)
@@ -227,7 +240,7 @@ def _write_task(project: Project, task: str, rows: dict[int, Row], author: str |
     project.labels.define_task(
         task, classes, existing.groups if existing else None, existing.description if existing else ""
     )
-    return len(new)
+    return {i: (current.get(i), label) for i, label in new.items()}
 
 
 def _write_notes_and_tags(project: Project, rows: dict[int, Row], plain: list[str], report: LabelImportReport) -> None:
