@@ -47,12 +47,15 @@ def import_files(path: Path, files: list[Path]) -> Gen:
 
 
 # -- labels in and out ---------------------------------------------------------------------------------------------
-def import_labels(path: Path, csv_path: Path, tasks: list[str] | None) -> Gen:
+def import_labels(
+    path: Path, csv_path: Path, tasks: list[str] | None, *, last_wins: bool = False, match_names: bool = False
+) -> Gen:
+    """``micview import-labels`` in the background; returns its :class:`~micview.core.csv_io.LabelImportReport`."""
     from micview.core.csv_io import import_labels as read_labels
 
     yield Progress(0, 0, f"Reading {csv_path.name}")
     with Project.open(path) as project:
-        return read_labels(project, csv_path, tasks=tasks)
+        return read_labels(project, csv_path, tasks=tasks, last_wins=last_wins, match_names=match_names)
 
 
 def export_labels(path: Path, out: Path, ids: list[int] | None) -> Gen:

@@ -30,6 +30,7 @@ from micview.core.store import Project
 from micview.gui.browser.view import BrowserWidget
 from micview.gui.controllers import Controllers
 from micview.gui.jobs import JobsPanel, JobsStatus
+from micview.gui.label_import_dialog import LabelReports
 from micview.gui.labelling import LabelBar
 from micview.gui.map_panel import MapPanel
 from micview.gui.menus import build_menus
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
         })  # fmt: skip
         actions = self.safety_actions
         self.notice_bar.handlers.update(salvage=actions.ask_salvage, backups=actions.show_backups)
+        self.label_reports = LabelReports(self.session, self)  # a label import's report, and importing again
+        self.notice_bar.handlers["label_report"] = self.label_reports.show
         self.statusBar().addWidget(self.notice_bar, 1)
         self.statusBar().addPermanentWidget(JobsStatus(self.session.jobs, toggle))
 

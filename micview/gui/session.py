@@ -39,6 +39,9 @@ API (other features — the Analysis tab, the Models dialog, read-only projects 
 * ``viewer_requested(image_id)`` — ask the window to show an image in the viewer
   (:meth:`ViewerController.open <micview.gui.controllers.viewer.ViewerController.open>`).
 * ``import_finished(summary)`` — an :class:`~micview.core.importer.ImportSummary` just arrived.
+* ``labels_imported(outcome)`` — a label CSV import ended: a
+  :class:`~micview.gui.controllers.label_files.LabelImport` (CSV, tasks, the core's whole report); the window
+  shows the report (rows that disagree, unmatched rows, renamed and ignored columns) and offers to import again.
 * ``quality_changed()`` — a data-quality result was stored (``AnalysisController.run_quality``): the map's
   colour-by columns and the Quality view re-read it (:func:`micview.core.quality.load_quality`).
 
@@ -48,7 +51,8 @@ lives here), so a panel makes the ones it needs; ``Controllers.of(session)`` bun
 * ``ProjectController``: ``open(path)``, ``create(path)``, ``close()``, ``new_from_folder(folder,
   project_path, then)``, ``add_folder(folder, then)``, ``add_files(files)``, ``add_paths(paths)`` (a drop),
   ``import_errors()``, ``open_sample(folder)``. Errors go to ``errors``, never raised.
-* ``LabelFilesController``: ``preview(csv)``, ``import_labels(csv, tasks)``, ``export(out, scope)`` with scope
+* ``LabelFilesController``: ``preview(csv)``, ``import_labels(csv, tasks, last_wins=, match_names=)`` (one
+  undoable step), ``export(out, scope)`` with scope
   ``"all"``, ``"selection"`` or ``"shown"``.
 * ``LabellingController``: ``tasks()``, ``set_task(name)``, ``define(name, classes)``, ``assign(k)``,
   ``remove()``, ``write(task, {id: label}, text)`` (one undoable step), ``push(command)``.
@@ -111,6 +115,7 @@ class Session(QObject):
     status_posted = Signal(str, int)
     viewer_requested = Signal(int)
     import_finished = Signal(object)
+    labels_imported = Signal(object)
     quality_changed = Signal()
 
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None) -> None:
