@@ -24,14 +24,22 @@ from pathlib import Path
 from typing import Any
 
 from micview.core.errors import ImageReadError, MicviewError
-from micview.core.file_scan import FoundFile, scan, scan_folder, special_file_reason, supported_extensions
+from micview.core.file_scan import (
+    FoundFile,
+    Scan,
+    normalise_extensions,
+    scan,
+    scan_folder,
+    special_file_reason,
+    supported_extensions,
+)  # fmt: skip
 from micview.core.reader_pool import ReaderPool, ReadFailure, call_with_timeout
 from micview.core.store import Project, Thumbnail
 from micview.core.store.paths import local_path, readable, stored_path
 from micview.core.tasks import Progress, Task
 
 __all__ = [
-    "READ_TIMEOUT_S", "THUMBNAIL_SIZE", "ImportSummary", "add_folder", "file_hash", "read_file", "rescan",
+    "READ_TIMEOUT_S", "THUMBNAIL_SIZE", "ImportSummary", "add_folder", "add_paths", "file_hash", "read_file", "rescan",
     "scan_folder", "supported_extensions",
 ]  # fmt: skip
 
@@ -280,18 +288,56 @@ def add_folder(
     root = Path(folder)
     if not root.exists():
         raise MicviewError(f"{readable(str(root))}: no such folder or file.")
+    return (
+        yield from add_paths(
+            project, [root], recursive=recursive, extensions=extensions, workers=workers, thumb_size=thumb_size,
+            skip_duplicates=skip_duplicates, read_timeout=read_timeout, reader=reader,
+        )
+    )  # fmt: skip
+
+
+def add_paths(
+    project: Project,
+    paths: Iterable[str | Path],
+    *,
+    recursive: bool = True,
+    extensions: Iterable[str] | None = None,
+    workers: int | None = None,
+    thumb_size: int = THUMBNAIL_SIZE,
+    skip_duplicates: bool = False,
+    read_timeout: float = READ_TIMEOUT_S,
+    reader: Reader | None = None,
+) -> Task[ImportSummary]:
+    """:func:`add_folder` for several folders and files at once (files dropped on the window, ``micview add A B``):
+    one plan, one pool of readers and one summary, instead of a pass over the whole project per file.
+
+    A path that is gone by now is listed in ``summary.skipped`` (nothing else happens to it); special files are
+    skipped unopened, as in a folder.
+    """
+    roots = list(dict.fromkeys(Path(p) for p in paths))
+    summary = ImportSummary()
+    gone = [r for r in roots if not r.exists()]
+    roots = [r for r in roots if r not in gone]
     exts = sorted(extensions) if extensions else None
-    yield Progress(0, 0, f"Scanning {readable(str(root))}")
-    found = scan(root, recursive=recursive, extensions=exts)
-    plan = _plan(project, found.files)
-    summary = ImportSummary(unchanged=plan.unchanged)
-    summary.skipped = [(stored_path(project, p), reason) for p, reason in found.skipped]
+    scans: list[Scan] = []
+    for root in roots:
+        yield Progress(0, 0, f"Scanning {readable(str(root))}")
+        scans.append(scan(root, recursive=recursive, extensions=exts))
+    files = _unique_files(scans)
+    plan = _plan(project, files)
+    summary.unchanged = plan.unchanged
+    summary.skipped = [(stored_path(project, p), "not found: moved or deleted since it was chosen") for p in gone]
+    summary.skipped += [(stored_path(project, p), why) for found in scans for p, why in found.skipped]
     project.images.set_status(plan.reappeared, "ok")
-    present = {stored_path(project, f.path) for f in found.files}
-    summary.missing = _mark_missing(project, root, present, recursive)
-    root_stored = stored_path(project, root)
-    params = {"folder": root_stored, "recursive": recursive, "extensions": exts, "file": not root.is_dir()}
-    project.runs.record("import", f"import:{root_stored}", "add_folder", params)
+    present = {stored_path(project, f.path) for f in files}
+    for root in roots:
+        if root.is_dir():  # an existing file root is present: nothing of it can be missing
+            summary.missing += _mark_missing(project, root, present, recursive)
+    with project.transaction():
+        for root in roots:
+            root_stored = stored_path(project, root)
+            params = {"folder": root_stored, "recursive": recursive, "extensions": exts, "file": not root.is_dir()}
+            project.runs.record("import", f"import:{root_stored}", "add_folder", params)
     n_workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     index = _ContentIndex(project)
     batch: list[_Entry] = []
@@ -310,6 +356,12 @@ def add_folder(
     _commit(project, batch, summary)
     summary.drop_moved_from_missing()
     return summary
+
+
+def _unique_files(scans: list[Scan]) -> list[FoundFile]:
+    """Every file found, once (a folder and a file in it may both be given), in a stable order."""
+    files = {f.path: f for found in scans for f in found.files}
+    return sorted(files.values(), key=lambda f: f.path)
 
 
 def _place(
@@ -359,6 +411,8 @@ def rescan(project: Project, *, workers: int | None = None) -> Task[ImportSummar
     for run in project.runs.all("import"):
         roots[run.params["folder"]] = run.params
     total = ImportSummary()
+    files: list[Path] = []  # single files added: re-read together, in one pass
+    folders: list[tuple[Path, dict[str, Any]]] = []
     for params in roots.values():
         root = local_path(project, params["folder"])
         reachable = root.parent.is_dir() if params.get("file") else root.is_dir()
@@ -368,9 +422,28 @@ def rescan(project: Project, *, workers: int | None = None) -> Task[ImportSummar
         if params.get("file") and not root.exists():
             total.missing += _mark_missing(project, root, set(), False)
             continue
+        if params.get("file"):
+            files.append(root)
+            continue
         result = yield from add_folder(
             project, root, recursive=params["recursive"], extensions=params["extensions"], workers=workers
         )
         total.merge(result)
+        folders.append((root, params))
+    files = [f for f in files if not any(_covered(f, folder, params) for folder, params in folders)]  # read once
+    if files:
+        total.merge((yield from add_paths(project, files, workers=workers)))
     total.drop_moved_from_missing()  # a file moved from one added folder to another
     return total
+
+
+def _covered(file: Path, folder: Path, params: dict[str, Any]) -> bool:
+    """Whether a scan of ``folder`` (with the options it was added with) finds ``file`` (as :func:`scan` walks)."""
+    if not file.is_relative_to(folder) or file == folder:
+        return False
+    parts = file.relative_to(folder).parts
+    if len(parts) > 1 and not params["recursive"]:
+        return False
+    return not any(p.startswith(".") for p in parts) and file.suffix.lower() in normalise_extensions(
+        params["extensions"]
+    )
