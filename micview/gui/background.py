@@ -35,15 +35,13 @@ def import_folder(path: Path, folder: Path) -> Gen:
         return (yield from add_folder(project, folder))
 
 
-def import_files(path: Path, files: list[Path]) -> Gen:
-    """Add single files (dropped on the window), each the way ``micview add FILE`` adds it."""
-    from micview.core.importer import ImportSummary, add_folder
+def import_files(path: Path, paths: list[Path]) -> Gen:
+    """Add files and folders (dropped on the window, File ▸ Add files…) in one pass of the importer: per-file time
+    limits, special files skipped unopened (listed), moved files keep their record, any name stored losslessly."""
+    from micview.core.importer import add_paths
 
-    total = ImportSummary()
     with Project.open(path) as project:
-        for file in files:
-            total.merge((yield from add_folder(project, file)))
-    return total
+        return (yield from add_paths(project, paths))
 
 
 # -- labels in and out ---------------------------------------------------------------------------------------------

@@ -32,8 +32,9 @@ class ImportErrorsDialog(QDialog):
         self.resize(820, 440)
         n = len(errors)
         self.summary = wrapping_label(
-            f"{n:,} file{'s' * (n != 1)} of this project could not be read. They stay listed in the project; "
-            "fix or replace them and use File ▸ Add folder… again to read them." if n else
+            f"{n:,} file{'s' * (n != 1)} could not be imported. A file that could not be read stays listed in the "
+            "project: fix or replace it and use File ▸ Add folder… again to read it. A file skipped (a named pipe, "
+            "a device, a path gone since it was chosen) was never opened and has no record." if n else
             "Every file of this project was read."
         )  # fmt: skip
         self.table = QTableWidget(n, 2)

@@ -271,7 +271,9 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        from micview.gui.dropped import dropped_paths
+
+        paths = dropped_paths(event.mimeData())  # names that are not UTF-8 too (toLocalFile would mangle them)
         event.acceptProposedAction()
         self.drop_paths(paths)
 

@@ -49,8 +49,9 @@ Controllers (``micview.gui.controllers``) are built from the session and keep no
 lives here), so a panel makes the ones it needs; ``Controllers.of(session)`` bundles one of each:
 
 * ``ProjectController``: ``open(path)``, ``create(path)``, ``close()``, ``new_from_folder(folder,
-  project_path, then)``, ``add_folder(folder, then)``, ``add_files(files)``, ``add_paths(paths)`` (a drop),
-  ``import_errors()``, ``open_sample(folder)``. Errors go to ``errors``, never raised.
+  project_path, then)``, ``add_folder(folder, then)``, ``add_files(paths)`` (files and folders, one pass of
+  :func:`~micview.core.importer.add_paths`), ``add_paths(paths)`` (a drop), ``import_errors()`` (unreadable
+  files and the files imports skipped), ``open_sample(folder)``. Errors go to ``errors``, never raised.
 * ``LabelFilesController``: ``preview(csv)``, ``import_labels(csv, tasks, last_wins=, match_names=)`` (one
   undoable step), ``export(out, scope)`` with scope
   ``"all"``, ``"selection"`` or ``"shown"``.

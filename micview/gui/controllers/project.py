@@ -10,9 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QObject
+
 from micview.core.errors import MicviewError, NotAProjectError, ProjectDamagedError
 from micview.core.store import PROJECT_SUFFIX, Project, list_backups
 from micview.core.store.integrity import damage_error
+from micview.core.store.paths import readable
 from micview.gui import background
 from micview.gui.controllers.safety import refuse_write
 from micview.gui.safety import is_damage, open_error, project_safety
@@ -34,8 +37,27 @@ def import_text(summary: Any) -> str:
     if summary.moved:
         parts.append(f"{len(summary.moved):,} moved (labels kept)")
     if summary.skipped:
-        parts.append(f"{len(summary.skipped):,} skipped (not regular files)")
+        parts.append(f"{len(summary.skipped):,} skipped (not a regular file, or gone)")
     return ", ".join(parts) + "."
+
+
+class SkippedFiles(QObject):
+    """Files this window's imports skipped without making a record (FIFOs, devices, paths gone since they were
+    chosen): the list of files that could not be imported shows them beside the unreadable ones, until the
+    project changes. (Unreadable files have a record with their reason; these exist only in an import's summary.)
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.setObjectName("skipped_files")
+        self.items: dict[str, str] = {}  # stored path -> why
+        session.project_changed.connect(lambda _project: self.items.clear())
+
+
+def skipped_files(session: Session) -> SkippedFiles:
+    """The session's :class:`SkippedFiles` (made on first use)."""
+    found = session.findChild(SkippedFiles, "skipped_files")
+    return found if found is not None else SkippedFiles(session)
 
 
 def _unreadable(project: Project) -> MicviewError | None:
@@ -133,28 +155,33 @@ class ProjectController:
     def add_folder(self, folder: Path, then: Callable[[], object] | None = None) -> Job | None:
         """Import ``folder`` in the background; ``then()`` runs once the views show the new images."""
         project = self.session.project
-        if project is None or refuse_write(self.session, f"Adding {folder.name or folder}"):
+        name = readable(folder.name or str(folder))
+        if project is None or refuse_write(self.session, f"Adding {name}"):
             return None
         path = project.path
         return self.session.jobs.start(
-            f"Import {folder.name or folder}", lambda: background.import_folder(path, folder),
+            f"Import {name}", lambda: background.import_folder(path, folder),
             on_result=lambda summary: self._on_import_done(summary, then),
             on_error=self._on_import_failed, on_cancel=self._on_import_cancelled,
         )  # fmt: skip
 
     def add_files(self, files: list[Path]) -> Job | None:
+        """Import files and folders in one background pass of the importer (:func:`~micview.core.importer.add_paths`):
+        per-file time limits, special files skipped without being opened, moved files keep their record."""
         project = self.session.project
-        if project is None or not files or refuse_write(self.session, f"Adding {files[0].name}"):
+        if project is None or not files or refuse_write(self.session, f"Adding {readable(files[0].name)}"):
             return None
         path = project.path
-        title = f"Import {files[0].name}" + (f" and {len(files) - 1} more" if len(files) > 1 else "")
+        first = readable(files[0].name or str(files[0]))
+        title = f"Import {first}" + (f" and {len(files) - 1:,} more" if len(files) > 1 else "")
         return self.session.jobs.start(
             title, lambda: background.import_files(path, files),
             on_result=self._on_import_done, on_error=self._on_import_failed, on_cancel=self._on_import_cancelled,
         )  # fmt: skip
 
     def add_paths(self, paths: list[Path]) -> list[Job]:
-        """What a drop on the window does: a project opens, a CSV's labels are read, folders and images are added."""
+        """What a drop on the window does: a project opens, a CSV's labels are read, folders and images are added
+        (in one job: one summary, one notice)."""
         projects = [p for p in paths if p.suffix.lower() == PROJECT_SUFFIX]
         if projects:
             self.open(projects[0])
@@ -169,12 +196,10 @@ class ProjectController:
 
         csvs = LabelFilesController(self.session)
         jobs: list[Job | None] = [csvs.import_labels(p) for p in paths if p.suffix.lower() == ".csv"]
-        jobs += [self.add_folder(p) for p in paths if p.is_dir()]
-        files = [p for p in paths if p.is_file() and p.suffix.lower() in supported_extensions()]
-        jobs.append(self.add_files(files))
-        unknown = [
-            p.name for p in paths if not p.is_dir() and p.suffix.lower() not in {*supported_extensions(), ".csv"}
-        ]
+        images = {*supported_extensions()}
+        # not only regular files: a FIFO or a device named like an image is listed as skipped, never opened
+        jobs.append(self.add_files([p for p in paths if p.is_dir() or p.suffix.lower() in images]))
+        unknown = [readable(p.name) for p in paths if not p.is_dir() and p.suffix.lower() not in {*images, ".csv"}]
         if unknown:
             self.session.errors.report(
                 "Not added", f"{', '.join(unknown[:5])}{' …' if len(unknown) > 5 else ''}: not an image format "
@@ -193,8 +218,9 @@ class ProjectController:
         maps.refresh()
         if then is not None:
             then()
+        skipped_files(self.session).items.update(summary.skipped)
         actions: list[tuple[str, str]] = []
-        if summary.errors:
+        if summary.errors or summary.skipped:
             actions.append(("Show the files that could not be read", "import_errors"))
         if (summary.added or summary.updated) and not self.session.map.embedding:
             if self.session.settings.embed_after_import:
@@ -212,11 +238,14 @@ class ProjectController:
             self.session.catalog.reload(self.session.project)
 
     def import_errors(self) -> list[tuple[str, str]]:
-        """(file, reason) for every file of the project that could not be read, by path."""
+        """(file, reason) for every file of the project that could not be read, and every file this window's
+        imports skipped (special files, paths gone), by path."""
         project = self.session.project
         if project is None:
             return []
-        return sorted((r.path, r.error or "unknown reason") for r in project.images.all(status="error"))
+        errors = {r.path: r.error or "unknown reason" for r in project.images.all(status="error")}
+        skipped = {p: why for p, why in skipped_files(self.session).items.items() if p not in errors}
+        return sorted({**errors, **skipped}.items())
 
     # -- the sample -----------------------------------------------------------------------------------------------
     def open_sample(self, folder: Path | None = None) -> Job | None:
