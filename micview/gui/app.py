@@ -45,7 +45,7 @@ def run_app(argv: list[str]) -> int:
     window.show()
     projects = [a for a in argv if a.endswith(".micview")]
     if projects:
-        QTimer.singleShot(0, lambda: window.open_project(Path(projects[0])))
+        QTimer.singleShot(0, lambda: window.ctl.project.open_async(Path(projects[0])))  # the window stays live
     if os.environ.get("MICVIEW_SMOKE_TEST"):
         app.processEvents()  # type: ignore[attr-defined]
         print(f"first window shown after {time.perf_counter() - _START:.3f} s (at {time.time():.6f})")

@@ -27,6 +27,23 @@ def embedder(model_id: str, device: str) -> Any:
     return shared().embedder(model_id, device)
 
 
+# -- opening ---------------------------------------------------------------------------------------------------
+def prepare_open(path: Path) -> Gen:
+    """Do the slow part of opening ``path`` here, off the GUI thread: the check at open, an upgrade (after its
+    backup), today's backup when one is due, a wait for another micview's write. Returns None when the project
+    opens (the window then opens it again, quickly: the check remembers what it found and the backup is done),
+    or the :class:`~micview.core.errors.MicviewError` that refused it, for the window to report."""
+    from micview.core.errors import MicviewError
+
+    yield Progress(0, 0, f"Opening {path.name}: checking it (and making today's backup when one is due)")
+    try:
+        with Project.open(path):
+            pass
+    except MicviewError as exc:
+        return exc
+    return None
+
+
 # -- images in ---------------------------------------------------------------------------------------------------
 def import_folder(path: Path, folder: Path) -> Gen:
     from micview.core.importer import add_folder

@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         w.new_requested.connect(self.ask_new_project)
         w.open_requested.connect(self.ask_open_project)
         w.sample_requested.connect(self.ctl.project.open_sample)
-        w.recent_chosen.connect(self.open_project)
+        w.recent_chosen.connect(self.ctl.project.open_async)  # the slow part of an open runs as a job
         s.project_changed.connect(self._on_project_changed)
         self.safety.changed.connect(self._on_safety_changed)
         self.safety.waiting.connect(self._on_waiting)
@@ -228,7 +228,8 @@ class MainWindow(QMainWindow):
         return (entry.message, entry.details) if entry else None
 
     def open_project(self, path: str | Path) -> bool:
-        """Open ``path`` in this window; errors are shown, never raised (``micview PROJECT`` comes here)."""
+        """Open ``path`` in this window, on this thread; errors are shown, never raised (tests and scripts: the
+        menus, the welcome page and ``micview PROJECT`` use ``ctl.project.open_async``, which keeps the window live)."""
         return self.ctl.project.open(path)
 
     def ask_new_project(self) -> None:
@@ -245,7 +246,7 @@ class MainWindow(QMainWindow):
 
         path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"micview projects (*{PROJECT_SUFFIX})")
         if path:
-            self.open_project(path)
+            self.ctl.project.open_async(path)
 
     def show_import_errors(self) -> None:
         from micview.gui.dialogs import ImportErrorsDialog

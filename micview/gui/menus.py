@@ -101,7 +101,7 @@ def build_menus(w: MainWindow) -> Menus:
     def fill_recent() -> None:
         recent.clear()
         for path in w.settings.recent:
-            action = recent.addAction(path, lambda p=path: w.open_project(p))
+            action = recent.addAction(path, lambda p=path: w.ctl.project.open_async(p))
             action.setEnabled(Path(path).exists())
         if w.settings.recent:
             recent.addSeparator()

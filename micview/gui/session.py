@@ -48,7 +48,9 @@ API (other features — the Analysis tab, the Models dialog, read-only projects 
 Controllers (``micview.gui.controllers``) are built from the session and keep no state of their own (it all
 lives here), so a panel makes the ones it needs; ``Controllers.of(session)`` bundles one of each:
 
-* ``ProjectController``: ``open(path)``, ``create(path)``, ``close()``, ``new_from_folder(folder,
+* ``ProjectController``: ``open(path)`` (synchronous), ``open_async(path, then)`` (the slow part of an open —
+  today's backup, the check, a wait for a writer — as a job; the menus use it), ``create(path)``, ``close()``,
+  ``new_from_folder(folder,
   project_path, then)``, ``add_folder(folder, then)``, ``add_files(paths)`` (files and folders, one pass of
   :func:`~micview.core.importer.add_paths`), ``add_paths(paths)`` (a drop), ``import_errors()`` (unreadable
   files and the files imports skipped), ``open_sample(folder)``. Errors go to ``errors``, never raised.

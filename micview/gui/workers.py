@@ -6,8 +6,9 @@ connections belong to one thread) lives and dies on that thread. The worker chec
 every ``yield`` and closes the generator there, so the task's own clean-up (committing its last batch) runs.
 
 Workers never touch widgets and never call ``processEvents``; they only emit signals, which Qt queues to the
-GUI thread. Two pools: ``io`` for file work, and ``model`` with ONE thread, so two model jobs never share the
-device (or fight over CPU cores) at once.
+GUI thread. Three pools: ``io`` for file work, ``model`` with ONE thread, so two model jobs never share the
+device (or fight over CPU cores) at once, and ``project`` (one thread) for opening a project, which must not
+queue behind imports.
 
 Memory: results can be large (full-resolution frames, maps, retrained models). A job hands its result to
 ``on_result`` (and the ``returned`` signal) once, on the GUI thread, and then drops it; a finished job leaves
@@ -222,9 +223,10 @@ class JobManager(QObject):
         self.jobs: list[Job] = []  # queued and running only
         self.history: deque[JobRecord] = deque(maxlen=HISTORY)
         self.project_path: Path | None = None  # the open project (kept by gui/safety.py), for damage messages
-        self._pools = {"io": QThreadPool(self), "model": QThreadPool(self)}
+        self._pools = {"io": QThreadPool(self), "model": QThreadPool(self), "project": QThreadPool(self)}
         self._pools["io"].setMaxThreadCount(2)
         self._pools["model"].setMaxThreadCount(1)  # one model at a time on the device
+        self._pools["project"].setMaxThreadCount(1)  # opening a project never waits behind a long import
 
     def start(
         self,

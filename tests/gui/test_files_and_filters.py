@@ -116,7 +116,8 @@ def test_recent_projects_menu(qtbot, project_window, tmp_path: Path) -> None:
     titles = [a.text() for a in w.menus.recent.actions()]
     assert path in titles and "Clear the list" in titles
     next(a for a in w.menus.recent.actions() if a.text() == path).trigger()
-    assert w.project is not None and str(w.project.path.resolve()) == path
+    qtbot.waitUntil(lambda: w.project is not None)  # opened by a job (open_async), then here
+    assert str(w.project.path.resolve()) == path
     next(a for a in w.menus.recent.actions() if a.text() == "Clear the list").trigger()
     assert [a.text() for a in w.menus.recent.actions()] == ["No recent projects"]
 

@@ -90,12 +90,7 @@ class ProjectController:
         try:
             project = Project.open(path)
         except MicviewError as exc:
-            damaged = isinstance(exc, ProjectDamagedError | NotAProjectError)  # its first bytes may be what is hit
-            safety.failed = Path(path) if damaged and list_backups(path) else None
-            self.session.errors.report(open_error(exc), str(exc))
-            if safety.failed is not None:
-                self.session.notify(f"{Path(path).name} cannot be opened, and it has backups: restore one?",
-                                    (("Backups…", "backups"),))  # fmt: skip
+            self._refused(Path(path), exc)
             return False
         finally:
             safety.opening = None
@@ -107,6 +102,52 @@ class ProjectController:
         if project.read_only:
             self.session.notify(f"Opened {project.path.name} read-only: {project.read_only_reason}.")
         return True
+
+    def open_async(self, path: str | Path, then: Callable[[bool], object] | None = None) -> Job | None:
+        """:meth:`open` for the menus and the welcome page: the slow part runs as a job, the window stays live.
+
+        A first open of the day backs the project up (seconds on a large project), an older one is upgraded, and
+        another micview's write may be waited for: all that happens in :func:`background.prepare_open`, shown
+        in the jobs panel. Then the project is opened here, at once (what the check found is remembered, the
+        backup is made). A later request wins; ``then(opened)`` runs at the end. :meth:`open` stays synchronous.
+        """
+        path = Path(path)
+        safety = project_safety(self.session)
+        safety.opening = path  # the core's warnings while opening (a wait for a writer) belong to this window
+        self.session.status(f"Opening {path.name}…", 120_000)
+
+        def done(refused: MicviewError | None) -> None:
+            if safety.opening != path:
+                return  # another project was asked for meanwhile
+            if refused is not None:
+                safety.opening = None
+                self._refused(path, refused)
+                opened = False
+            else:
+                opened = self.open(path)
+            if opened:
+                self.session.status("", 1)
+            if then is not None:
+                then(opened)
+
+        def stopped(*_why: str) -> None:
+            if safety.opening == path:
+                safety.opening = None
+            if _why:
+                self.session.errors.report("Cannot open the project", *_why)
+
+        return self.session.jobs.start(f"Open {path.name}", lambda: background.prepare_open(path), pool="project",
+                                       on_result=done, on_error=stopped, on_cancel=stopped)  # fmt: skip
+
+    def _refused(self, path: Path, exc: MicviewError) -> None:
+        """Say why ``path`` was not opened (the title tells the refusals apart); offer its backups if it has any."""
+        safety = project_safety(self.session)
+        damaged = isinstance(exc, ProjectDamagedError | NotAProjectError)  # its first bytes may be what is hit
+        safety.failed = path if damaged and list_backups(path) else None
+        self.session.errors.report(open_error(exc), str(exc))
+        if safety.failed is not None:
+            self.session.notify(f"{path.name} cannot be opened, and it has backups: restore one?",
+                                (("Backups…", "backups"),))  # fmt: skip
 
     def create(self, path: Path) -> bool:
         try:
@@ -184,8 +225,8 @@ class ProjectController:
         (in one job: one summary, one notice)."""
         projects = [p for p in paths if p.suffix.lower() == PROJECT_SUFFIX]
         if projects:
-            self.open(projects[0])
-            return []
+            job = self.open_async(projects[0])
+            return [job] if job is not None else []
         if self.session.project is None:
             self.session.errors.report("No project is open", "Open or create a project first, then drop images on it.")
             return []
