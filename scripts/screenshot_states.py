@@ -380,16 +380,41 @@ class RealStates(States):
         wait_job(self.app, job)
         self.quiet()
         self.shots.save("10-new-project-no-embeddings-yet", self.w)
+        if hasattr(os, "mkfifo"):  # a named pipe dropped with an image: listed as skipped, never opened
+            os.mkfifo(self.tmp / "stream.tif")
+            wait_job(self.app, ctl.project.add_paths([self.tmp / "stream.tif"])[0])
         self.w.show_import_errors()
         dialog = self.w.import_errors_dialog
         self.shots.save("11-import-errors", self.w, over=dialog)
         dialog.close()
+        self.label_report("25-label-import-report")
         rows = {r.name: r for r in self.s.catalog.rows}
         tiff = rows.get("FEI-Helios-Ebeam-16bits.tif") or rows["test_tiff_Zeiss_SEM_512pix.tif"]
         # its pixels are blanked to 0 but for the burnt-in data bar: the profile and the cursor go over the bar
         self.viewer("12-viewer-16bit-tiff", tiff, line=(0.05, 0.955, 0.95, 0.955), cursor=(0.3, 0.955))
         dm3 = rows.get("multi_signal.dm3") or rows["test_STEM_image.dm3"]
         self.viewer("13-viewer-dm3", dm3)
+
+    def label_report(self, name: str) -> None:
+        """The report of a label CSV as collaborators send them: two rows for one image that disagree, rows written
+        on another computer (its folders), a note and a magnification column (kept as ``csv_magnification``)."""
+        import csv
+
+        rows = self.s.catalog.rows
+        src = self.tmp / "from-the-microscope-pc.csv"
+        with src.open("w", encoding="utf-8", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(["file", "technique", "note", "magnification"])
+            out.writerow([rows[0].path, "SEM", "first session", "5000"])
+            out.writerow([rows[0].path, "TEM", "first session", "5000"])  # the same image, another technique
+            out.writerows([r.path, "SEM", "", "20000"] for r in rows[1:6])
+            out.writerow([rows[6].path, "TEM", "check the scale bar", "120000"])
+            out.writerows([f"D:/Lab/2023/session-{k}/{r.name}", "SEM", "", ""] for k, r in enumerate(rows[7:11]))
+        wait_job(self.app, self.ctl.label_files.import_labels(src, ["technique"]))
+        dialog = self.w.label_reports.dialog
+        pump(self.app, lambda: dialog is not None and dialog.isVisible())
+        self.shots.save(name, self.w, over=dialog)
+        dialog.close()
 
 
 class SampleStates(States):

@@ -68,8 +68,8 @@ class LabelImportDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        self.tree.setColumnWidth(0, 110)
-        self.tree.setColumnWidth(1, 300)
+        self.tree.setColumnWidth(0, 70)
+        self.tree.setColumnWidth(1, 340)
         self.hint = wrapping_label("")
         self.last_wins_button = QPushButton(LAST_WINS)
         self.last_wins_button.setToolTip("Import the CSV again; of the rows for one image that disagree, the last "
@@ -80,6 +80,7 @@ class LabelImportDialog(QDialog):
         self.copy_button = QPushButton("Copy report")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         for button in (self.last_wins_button, self.match_names_button, self.copy_button):
+            button.setAutoDefault(False)  # Return closes the report; it never imports again
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         self.last_wins_button.clicked.connect(lambda: self._again(last_wins=True))
@@ -114,8 +115,10 @@ class LabelImportDialog(QDialog):
         parts = [text, written] if written else [text, "No label column was imported."]
         if r.fields:
             parts.append(f"Metadata columns: {', '.join(r.fields)}.")
-        if r.notes or r.tags:
-            parts.append(f"Notes written: {r.notes:,}; tags added: {r.tags:,}.")
+        if r.notes:
+            parts.append(f"{_plural(r.notes, 'note')} written.")
+        if r.tags:
+            parts.append(f"{_plural(r.tags, 'tag')} added.")
         if any(r.changes.values()):
             parts.append("Edit ▸ Undo puts back the labels this import replaced.")
         return " ".join(p if p.endswith(".") else p + "." for p in parts)
@@ -141,8 +144,8 @@ class LabelImportDialog(QDialog):
         if r.renamed:
             group = self._group(f"Columns kept under another name ({len(r.renamed)})")
             for column, target in r.renamed.items():
-                self._row(group, "", column, f"differs from the files' own {column}: kept as metadata column "
-                                             f"“{target}”")  # fmt: skip
+                self._row(group, "", column, f"kept as “{target}”: it differs from the {column} micview read "
+                                             "from the files")  # fmt: skip
         if r.ignored:
             group = self._group(f"Columns not imported ({len(r.ignored)})")
             for column, why in r.ignored.items():
