@@ -3,9 +3,13 @@ then opens it on the GUI thread; refusals are said as the synchronous open says 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from gui_helpers import wait_job
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+from safety_helpers import build_project, damage, sha
 
 from micview.core.store import Project, list_backups
 
@@ -43,3 +47,15 @@ def test_open_async_refusals_and_the_latest_request_wins(qtbot, window, tmp_path
     for job in jobs:
         wait_job(qtbot, job, 30_000)
     assert w.project is not None and w.project.path == second
+
+
+def test_a_damaged_project_opened_async_is_read_only_and_untouched(qtbot, window, tmp_path: Path) -> None:
+    w = window
+    path = build_project(tmp_path / "p.micview", n=12)
+    damage(path)
+    before = sha(path)
+    opened: list[bool] = []
+    wait_job(qtbot, w.ctl.project.open_async(path, then=opened.append), 60_000)
+    assert opened == [True] and w.project.read_only and w.safety.damaged
+    qtbot.waitUntil(lambda: w.banner.isVisible())
+    assert w.banner.kind == "damaged" and sha(path) == before  # neither the job nor the window wrote into it
