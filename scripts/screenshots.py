@@ -6,7 +6,8 @@ With ``--data DIR`` (a folder holding ``miclib/`` — images + manifest.csv with
 ``formats/`` and ``crystals/``): the browser with the real labels, the map coloured by the 20-class technique
 task, a selection, a filter, search results, the viewer on a calibrated 16-bit TIFF and on a DM3, Classify after
 a run and an evaluation, VQA, Analysis and the Quality view, plates, jobs running, the files that could not be
-imported (a named pipe dropped among them) and the report of a label CSV with rows that disagree. Without it: the same states where they make sense, on the generated sample. Every project, setting and
+imported (a named pipe dropped among them) and the report of a label CSV with rows that disagree. Without it: the
+same states where they make sense, on the generated sample. Every project, setting and
 cache lives in a temporary folder: no file of the checkout (nor of DIR) changes; ``--readme`` also writes
 resources/screenshot-main.png. Exits 1 when a picture does not have the requested size.
 """
