@@ -4,6 +4,8 @@ Vectors are keyed by (model id, image content hash): a copied or moved file is e
 embeds only what is missing. Each batch is written in its own transaction *before* progress is yielded, so a
 cancel, a crash or a kill loses at most the batch in flight. Decoding runs in threads ahead of the model
 (:mod:`micview.ml.prefetch`); a batch that runs out of memory is split in halves and the batch size halved.
+A model with a ``load_pixels(path, width, height)`` method reads each image itself instead of the square crop
+(:mod:`micview.ml.whole_image`: whole images at their own size), and its ``encode_pixels`` gets a list.
 """
 
 from __future__ import annotations
@@ -148,12 +150,10 @@ def _run(
     never waits for the uint8 → float conversion. The first batch is small (:data:`FIRST_BATCH`) so the model
     starts after a few decodes instead of a whole batch of them.
     """
-    from micview.ml.preprocess import load_square
-
-    size = model.preprocess.size
+    from micview.ml.preprocess import load_model_input
 
     def load(row: ImageRow) -> np.ndarray:
-        return load_square(project.resolve(row.path), size, row.width, row.height)
+        return load_model_input(model, project.resolve(row.path), row.width, row.height)
 
     window = 2 * summary.batch_size + workers
     done = 0
@@ -204,7 +204,10 @@ def _assemble(model: Embedder, batch: list[Outcome[ImageRow, np.ndarray]] | None
     ok = [o for o in batch if o.error is None]
     if not ok:
         return _Ready(batch, ok, None, None)
-    pixels = np.stack([o.value for o in ok])  # type: ignore[misc]
+    from micview.ml.preprocess import batch_inputs
+
+    # a stacked batch, or a list where the model reads whole images (their sizes differ)
+    pixels = batch_inputs(model, [o.value for o in ok if o.value is not None])
     if not _plain(model):  # feature variants and MARCO have their own encode_pixels: call it as it is
         return _Ready(batch, ok, pixels, None)
     return _Ready(batch, ok, pixels, model._to_input(pixels))  # the same conversion encode_pixels does, ahead

@@ -11,6 +11,8 @@ model's: ``effnet-lite0+448px+tta+texture``; ``+texture`` alone is the recommend
 ``+448px+texture``.
 
 * ``+<N>px`` — input side ``N`` (centre square of the image resized so its shorter side is ``N``);
+* ``+native`` — CNN backbones only: the whole image at its own size (longest side ≤ 640 px), its burnt-in
+  data bar cut off, one image per forward pass (:mod:`micview.ml.whole_image`); ``+<N>px`` does not apply;
 * ``+tta`` — mean of the unit vectors of the four rotations by 90° (exactly invariant to them; micrographs
   have no canonical orientation). It costs 4× the time and moved miclib's 10-shot balanced accuracy by only
   ~0.01, so the preset leaves it out;
@@ -46,32 +48,35 @@ class EmbedOptions:
     size: int | None = None
     tta: bool = False
     texture: bool = False
+    native: bool = False
 
     @property
     def suffix(self) -> str:
         parts = [f"{self.size}px"] if self.size else []
-        parts += ["tta"] * self.tta + ["texture"] * self.texture
+        parts += ["native"] * self.native + ["tta"] * self.tta + ["texture"] * self.texture
         return "".join("+" + p for p in parts)
 
     @property
     def is_default(self) -> bool:
-        return not (self.size or self.tta or self.texture)
+        return not (self.size or self.tta or self.texture or self.native)
 
 
 def parse_feature_id(model_id: str) -> tuple[str, EmbedOptions]:
     """``'effnet-lite0+448px+tta'`` → ``('effnet-lite0', EmbedOptions(448, True, False))``."""
     base, *parts = model_id.split("+")
-    size, tta, texture = None, False, False
+    size, flags = None, set()
     for p in parts:
         if p.endswith("px") and p[:-2].isdigit():
             size = int(p[:-2])
-        elif p in ("tta", "texture"):
-            tta, texture = tta or p == "tta", texture or p == "texture"
+        elif p in ("tta", "texture", "native"):
+            flags.add(p)
         else:
-            raise ModelError(f"{model_id}: unknown feature option '+{p}' (use +<N>px, +tta, +texture).")
-    if texture and parts == ["texture"]:  # the preset
+            raise ModelError(f"{model_id}: unknown feature option '+{p}' (use +<N>px, +native, +tta, +texture).")
+    if "native" in flags and size:
+        raise ModelError(f"{model_id}: +native takes the whole image at its own size; leave out +{size}px.")
+    if parts == ["texture"]:  # the preset
         size = TEXTURE_SIZE
-    return base, EmbedOptions(size, tta, texture)
+    return base, EmbedOptions(size, "tta" in flags, "texture" in flags, "native" in flags)
 
 
 def feature_id(base: str, options: EmbedOptions) -> str:
@@ -82,7 +87,7 @@ def base_spec(model_id: str) -> ModelSpec:
     """The registry entry of the model under a feature id (e.g. to ask whether it has a text tower)."""
     base, options = parse_feature_id(model_id)
     spec = get_spec(base)
-    return replace(spec, id=model_id, has_text=spec.has_text and not options.texture)
+    return replace(spec, id=model_id, has_text=spec.has_text and not (options.texture or options.native))
 
 
 def rotated_views(pixels: np.ndarray) -> list[np.ndarray]:
@@ -120,6 +125,8 @@ def load_feature_embedder(model_id: str, *, device: str | None = None, precision
     if options.is_default:
         return load_embedder(base, device=device, precision=precision)
     spec = base_spec(model_id)
+    if options.native:
+        return _native_embedder(spec, base, options, device, precision)
     if options.texture:
         inner = _texture_embedder(spec, base, options.size or TEXTURE_SIZE)
         from micview.ml.device import choose
@@ -132,12 +139,32 @@ def load_feature_embedder(model_id: str, *, device: str | None = None, precision
     return FeatureEmbedder(inner, spec, options.tta)
 
 
-def _texture_embedder(spec: ModelSpec, base: str, size: int) -> Embedder:
+def _native_embedder(
+    spec: ModelSpec, base: str, options: EmbedOptions, device: str | None, precision: str | None
+) -> Any:
+    from micview.ml.device import choose
+    from micview.ml.whole_image import WholeImageEmbedder
+
+    if options.texture:
+        inner = _texture_embedder(spec, base, TEXTURE_SIZE, option="+native")
+    else:
+        _require_cnn(base, "+native")
+        inner = load_embedder(base, device=device, precision=precision)
+    inner.place(*choose(device, precision))
+    return WholeImageEmbedder(inner, spec, tta=options.tta)
+
+
+def _require_cnn(base: str, option: str) -> ModelSpec:
     base_model = get_spec(base)
     if base_model.family != "effnet":
         raise ModelError(
-            f"+texture needs a convolutional backbone (effnet-lite0); {base} is a {base_model.family} model."
+            f"{option} needs a convolutional backbone (effnet-lite0); {base} is a {base_model.family} model."
         )
+    return base_model
+
+
+def _texture_embedder(spec: ModelSpec, base: str, size: int, option: str = "+texture") -> Embedder:
+    base_model = _require_cnn(base, option)
     from micview.ml.families.effnet import PREPROCESS, WEIGHTS_FILE, build_classifier
     from micview.ml.weights import weights_hash
 

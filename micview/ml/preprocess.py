@@ -16,7 +16,9 @@ are percentile-stretched exactly as the user sees them, and large JPEGs are deco
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -56,3 +58,21 @@ def load_square(path: Path, size: int, width: int | None = None, height: int | N
         info = probe(path)
         width, height = info.width, info.height
     return square(read_display(path, max_size=decode_size(width, height, size)), size)
+
+
+def load_model_input(model: Any, path: Path, width: int | None = None, height: int | None = None) -> np.ndarray:
+    """One file as ``model`` takes it: the square crop, or the model's own loader where it has one.
+
+    A model with a ``load_pixels(path, width, height)`` method (whole images at their own size,
+    :mod:`micview.ml.whole_image`) reads its images itself; every path that embeds a file (a project, a watched
+    folder, "more like this" for an outside file) goes through here so one file always gives one vector.
+    """
+    own = getattr(model, "load_pixels", None)
+    if own is not None:
+        return np.asarray(own(path, width, height))
+    return load_square(path, model.preprocess.size, width, height)
+
+
+def batch_inputs(model: Any, images: Sequence[np.ndarray]) -> Any:
+    """What ``model.encode_pixels`` takes for several loaded images: a stacked batch, or a list where sizes differ."""
+    return list(images) if getattr(model, "load_pixels", None) is not None else np.stack(images)

@@ -175,7 +175,7 @@ def similar_images(
 
 def embed_file(path: Path, embedder: Embedder) -> np.ndarray:
     """One image file's vector, preprocessed exactly as in :func:`micview.ml.embedding.embed_project`."""
-    from micview.ml.preprocess import load_square
+    from micview.ml.preprocess import batch_inputs, load_model_input
 
-    vector: np.ndarray = embedder.encode_pixels(load_square(path, embedder.preprocess.size)[None])[0]
+    vector: np.ndarray = embedder.encode_pixels(batch_inputs(embedder, [load_model_input(embedder, path)]))[0]
     return vector

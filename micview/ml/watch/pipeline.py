@@ -127,7 +127,7 @@ class LivePipeline:
 
     def _embed(self, taken: list[Taken]) -> tuple[list[Taken], np.ndarray, list[tuple[Taken, str]]]:
         from micview.ml.embedder import l2_normalise
-        from micview.ml.preprocess import load_square
+        from micview.ml.preprocess import batch_inputs, load_model_input
 
         known = vectors_of_hashes(self.project, self.embedder.id, [t.content_hash for t in taken])
         ok, pixels, notes = [], [], []
@@ -136,11 +136,11 @@ class LivePipeline:
                 ok.append(t)
                 continue
             try:
-                pixels.append((t, load_square(t.path, self.embedder.preprocess.size)))
+                pixels.append((t, load_model_input(self.embedder, t.path)))
             except (MicviewError, OSError) as exc:
                 notes.append((t, f"not embedded: {exc}"))
         if pixels:
-            encoded = l2_normalise(self.embedder.encode_pixels(np.stack([p for _, p in pixels])))
+            encoded = l2_normalise(self.embedder.encode_pixels(batch_inputs(self.embedder, [p for _, p in pixels])))
             self.project.embeddings.put(self.embedder.id, [t.content_hash for t, _ in pixels], encoded,
                                         run_id=self._embed_run())  # fmt: skip
             known.update({t.content_hash: v for (t, _), v in zip(pixels, encoded, strict=True)})
