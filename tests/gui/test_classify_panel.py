@@ -3,6 +3,8 @@ evaluate, and what it says after a cancel or an empty suggestion list."""
 
 from __future__ import annotations
 
+from gui_helpers import wait_until
+
 
 def test_classify_panel_round_trip(qtbot, embedded_window) -> None:
     from micview.gui.panels.classify_panel import ClassifyPanel
@@ -42,7 +44,8 @@ def test_classify_panel_round_trip(qtbot, embedded_window) -> None:
     s.undo_stack.undo()
     assert set(project.labels.labels("kind")) == set(labelled)  # one Ctrl+Z takes them back
     panel.eval_button.click()
-    qtbot.waitUntil(lambda: panel.confusion.rowCount() == 3, timeout=60_000)
+    wait_until(qtbot, lambda: panel.confusion.rowCount() == 3, 60_000,
+               lambda: f"status {panel.status.text()!r}, jobs {[(j.title, j.state) for j in s.jobs.jobs]}")  # fmt: skip
     assert "balanced" in panel.status.text()
     s.jobs.wait(30_000)
     qtbot.waitUntil(lambda: not s.jobs.jobs)
