@@ -136,7 +136,7 @@ BUILTIN: tuple[ModelSpec, ...] = (
 
 # Image features for classification, best first: grouped, nested evaluation on the DoITPoMS dev set
 # (docs/classification.md). The first one whose weights are on this computer is the offline default.
-CLASSIFY_PREFERENCE: tuple[str, ...] = ("effnet-lite0+texture", DEFAULT_MODEL)
+CLASSIFY_PREFERENCE: tuple[str, ...] = ("effnet-lite0+native+texture", "effnet-lite0+texture", DEFAULT_MODEL)
 
 
 def best_offline_model(preference: tuple[str, ...] = CLASSIFY_PREFERENCE) -> str:

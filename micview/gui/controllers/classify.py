@@ -23,7 +23,7 @@ from micview.gui.session import Session
 from micview.gui.state import Scores
 from micview.gui.workers import Job
 
-MODELS = ("effnet-lite0+texture", "effnet-lite0")
+MODELS = ("effnet-lite0+native+texture", "effnet-lite0+texture", "effnet-lite0")
 
 
 @dataclass(frozen=True)
