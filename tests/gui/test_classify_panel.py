@@ -44,7 +44,7 @@ def test_classify_panel_round_trip(qtbot, embedded_window) -> None:
     s.undo_stack.undo()
     assert set(project.labels.labels("kind")) == set(labelled)  # one Ctrl+Z takes them back
     panel.eval_button.click()
-    wait_until(qtbot, lambda: panel.confusion.rowCount() == 3, 60_000,
+    wait_until(qtbot, lambda: panel.confusion.rowCount() == 3, 180_000,
                lambda: f"status {panel.status.text()!r}, jobs {[(j.title, j.state) for j in s.jobs.jobs]}")  # fmt: skip
     assert "balanced" in panel.status.text()
     s.jobs.wait(30_000)
