@@ -164,6 +164,25 @@ def test_report_files(tmp_path: Path) -> None:
     assert "<table>" in paths["html"].read_text()
 
 
+def test_report_writes_are_atomic_and_fail_with_a_plain_error(tmp_path: Path) -> None:
+    """A report that cannot be written says why (no traceback) and leaves the previous one and no temp files."""
+    from micview.core.errors import OutputError
+
+    e = evaluate(["a", "b"], ["a", "b"], task="t", truth="t", model="m")
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(OutputError, match="a-file"):
+        write_report(tmp_path / "a-file", [e])
+    folder = tmp_path / "rep"
+    first = write_report(folder, [e], notes=["first"])
+    before = first["json"].read_bytes()
+    first["html"].unlink()
+    first["html"].mkdir()  # report.html cannot be replaced now
+    with pytest.raises(OutputError):
+        write_report(folder, [e], notes=["second"])
+    assert first["json"].read_bytes() == before  # written after the html: untouched
+    assert sorted(p.name for p in folder.iterdir()) == ["confusion_t.png", "report.html", "report.json", "report.md"]
+
+
 @pytest.mark.parametrize("method", ["prototype", "knn", "logreg"])
 def test_a_defined_class_nobody_labelled_gets_a_column_but_no_predictions(method: str) -> None:
     X, y = blobs(10, n_classes=3, dim=64, spread=0.4)

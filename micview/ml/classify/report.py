@@ -8,12 +8,14 @@ micview result can be read side by side with the numbers it is compared to.
 from __future__ import annotations
 
 import html
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from micview.core.atomic import write_bytes_atomic, write_problem
 from micview.ml.classify.curves import CurvePoint
 from micview.ml.classify.evaluate import Evaluation
 
@@ -89,9 +91,10 @@ def save_confusion_png(e: Evaluation, path: Path, *, normalise: bool = True) -> 
     ax.set_ylabel("true")
     ax.set_title(f"{e.task}\nbalanced accuracy {100 * e.balanced_accuracy:.1f}%", fontsize=9, wrap=True)
     fig.tight_layout()
-    fig.savefig(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
     plt.close(fig)
-    return path
+    return write_bytes_atomic(path, buffer.getvalue())
 
 
 def _sections(evs: Sequence[Evaluation], curves: dict[str, list[CurvePoint]]) -> list[tuple[str, list[str], list[Any]]]:
@@ -118,7 +121,10 @@ def write_report(
 ) -> dict[str, Path]:
     """Write ``report.md``, ``report.html``, ``report.json`` and ``confusion_<task>.png``; returns the paths."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_problem(folder, exc) from exc
     curves = curves or {}
     pngs = {e.task: save_confusion_png(e, folder / f"confusion_{_slug(e.task)}.png") for e in evaluations}
     sections = _sections(evaluations, curves)
@@ -131,11 +137,11 @@ def write_report(
         md += [f"![confusion matrix, {task}]({png.name})", ""]
         body += [f'<p><img src="{html.escape(png.name)}" alt="confusion matrix, {html.escape(task)}"></p>']
     paths = {"md": folder / "report.md", "html": folder / "report.html", "json": folder / "report.json", **pngs}
-    paths["md"].write_text("\n".join(md), encoding="utf-8")
-    paths["html"].write_text(_HTML.format(title=html.escape(title), body="\n".join(body)), encoding="utf-8")
+    write_bytes_atomic(paths["md"], "\n".join(md).encode("utf-8"))
+    write_bytes_atomic(paths["html"], _HTML.format(title=html.escape(title), body="\n".join(body)).encode("utf-8"))
     data = {"title": title, "notes": list(notes), "evaluations": [e.to_dict() for e in evaluations],
             "learning_curves": {t: [asdict(p) for p in c] for t, c in curves.items()}}  # fmt: skip
-    paths["json"].write_text(json.dumps(data, indent=2), encoding="utf-8")
+    write_bytes_atomic(paths["json"], json.dumps(data, indent=2).encode("utf-8"))
     return paths
 
 
