@@ -10,8 +10,9 @@ which at least :data:`MIN_SHARE` of the pixels lie within :data:`TOLERANCE` grey
 band (text inside it leaves a few rows less flat: up to two such rows are bridged); the band must be at least
 :data:`MIN_ROWS` rows (and 2 % of the height) tall, at most :data:`MAX_FRACTION` of the image, and start at a
 sharp edge — its top rows much flatter than the rows just above, which tells it from an image whose dark or
-bright background simply reaches the bottom. Checked by eye on the 345 DoITPoMS dev images: 56 bands found
-(SEM 21, light 18, TEM 13, AFM 4), none cut into a picture.
+bright background simply reaches the bottom. On the 345 DoITPoMS dev images read at ≤ 640 px, 60 bands are
+found (SEM 21, light microscopy 17, TEM 11, AFM 4, photographs 4, others 3); a contact sheet of every cut,
+checked by eye, shows each at the top of a flat band (thin black borders, scale-bar bands, AFM axis labels).
 """
 
 from __future__ import annotations
