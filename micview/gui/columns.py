@@ -8,7 +8,7 @@ connection and kept until the labels or fields change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from micview.core.store import ImageRow, Project
@@ -79,6 +79,15 @@ def column_values_of(project: Project, name: str, ids: Iterable[int]) -> dict[in
     return {i: v for i, v in column_values(project, [], name)[0].items() if i in keep}
 
 
+def update_values(values: dict[int, Any], labels: Mapping[int, str | None]) -> None:
+    """Apply written labels (``None``: removed) to a column's values by image id."""
+    for image_id, label in labels.items():
+        if label is None:
+            values.pop(image_id, None)
+        else:
+            values[image_id] = label
+
+
 class FilterColumns:
     """Resolves a filter column name (lower case) to values by image id: ``<task>`` (user labels),
     ``<task>_pred`` / ``<task>_score`` (the model's), or an imported metadata column. Cached until
@@ -106,6 +115,23 @@ class FilterColumns:
                     names[f"{t.lower()}_score"] = ("score", t)
             self._names = names
         return self._names
+
+    def apply_write(self, task: str, labels: Mapping[int, str | None]) -> list[str]:
+        """User labels of ``task`` were written (id → label now, ``None`` removed): update the values kept for
+        its column in place (a filter that uses them sees the change) and return the column's names."""
+        names = [c for c, (kind, real) in self._index().items() if kind == "label" and real == task]
+        if not names:  # a task this index does not know yet (its first label): read the names again
+            self._names = None
+            names = [c for c, (kind, real) in self._index().items() if kind == "label" and real == task]
+        for column in names:
+            values = self._cache.get(column)
+            if values is not None:
+                update_values(values, labels)
+        return names
+
+    def cached(self, column: str) -> dict[int, Any] | None:
+        """The values kept for ``column`` (None: not read since the last :meth:`invalidate`)."""
+        return self._cache.get(column)
 
     def names(self) -> list[str]:
         """Every column a filter can name: the project's first, then the file facts."""

@@ -18,7 +18,12 @@ API (other features — the Analysis tab, the Models dialog, read-only projects 
 * ``selection`` — :class:`~micview.gui.selection.Selection` (ids + current); ``changed(source)``.
 * ``results`` — :class:`~micview.gui.selection.Results`, the latest search ranking; ``changed()``.
 * ``task`` — :class:`~micview.gui.state.ActiveTask` (name, classes) the number keys label; ``changed(name)``.
-* ``labels_changed(task)`` — labels or predictions of ``task`` were written (by a controller or a job).
+* ``labels_changed(task)`` — labels or predictions of ``task`` were written (by a controller or a job). When the
+  writer knows exactly which user labels it wrote (a label key, an undo or redo, accepted predictions, an
+  import), it calls ``labels_written(task, {id: label or None})`` instead, which emits ``labels_changed(task)``
+  with that :class:`LabelWrite` readable as ``session.label_write`` while the signal is delivered (``None``
+  otherwise): an observer that shows labels per image updates those images only, instead of re-reading the
+  task (a third of a second at 100 000 images).
 * ``tasks_changed()`` — a task was defined, redefined or imported.
 * ``fields_changed()`` — imported metadata columns changed (a label CSV's other columns).
 * ``shown`` — :class:`~micview.gui.state.ShownImages`, ids the browser shows in display order.
@@ -82,6 +87,8 @@ the views. A side-panel tab is registered with ``side_panel.register_panel(name,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -103,6 +110,14 @@ from micview.gui.workers import JobManager
 
 if TYPE_CHECKING:
     from micview.core.store import Project
+
+
+@dataclass(frozen=True)
+class LabelWrite:
+    """The user labels of ``task`` just written: image id → its label now (``None``: it has none now)."""
+
+    task: str
+    labels: Mapping[int, str | None]
 
 
 class Session(QObject):
@@ -137,6 +152,7 @@ class Session(QObject):
         self.thumbnails = ThumbnailCache(lambda: self._project)
         self.undo_stack = QUndoStack(self)
         self._model_id = self.settings.model_id
+        self.label_write: LabelWrite | None = None  # set only while labels_written() delivers labels_changed
 
     # -- the project ----------------------------------------------------------------------------------------
     @property
@@ -169,6 +185,15 @@ class Session(QObject):
         if old is not None:
             old.close()
         self.project_changed.emit(project)
+
+    def labels_written(self, task: str, labels: Mapping[int, str | None]) -> None:
+        """Tell every view that ``labels`` (id → label now, ``None`` removed) of ``task`` were written: emits
+        ``labels_changed(task)`` with :attr:`label_write` set meanwhile (see the module docstring)."""
+        outer, self.label_write = self.label_write, LabelWrite(task, labels)
+        try:
+            self.labels_changed.emit(task)
+        finally:
+            self.label_write = outer
 
     # -- the embedding model --------------------------------------------------------------------------------
     @property

@@ -53,6 +53,7 @@ class LabelTask:
     description: str
 
 
+_CHUNK = 900  # ids per query: under SQLite's oldest limit on bound parameters (999)
 _COLS = "image_id, task, label, source, score, scores_json, model_id, run_id, author, created_at"
 
 
@@ -113,6 +114,25 @@ class Annotations:
     def labels(self, task: str) -> dict[int, str]:
         """Current user labels of ``task`` as ``{image_id: label}``."""
         return {i: a.label for i, a in self.current(task).items() if a.label is not None}
+
+    def labels_of(self, task: str, image_ids: Iterable[int]) -> dict[int, str]:
+        """Current user labels of ``task`` for ``image_ids`` only (unlabelled ones are left out).
+
+        What an undoable write needs to remember: :meth:`labels` reads every image of the task (a third of a
+        second at 100 000 images), this reads the ids asked for through the (task, source, image_id) index.
+        """
+        ids = sorted({int(i) for i in image_ids})
+        out: dict[int, str] = {}
+        for start in range(0, len(ids), _CHUNK):
+            part = ids[start : start + _CHUNK]
+            sql = (
+                "SELECT image_id, label FROM annotations WHERE id IN (SELECT max(id) FROM annotations "
+                f"WHERE task = ? AND source = ? AND image_id IN ({','.join('?' * len(part))}) GROUP BY image_id)"
+            )
+            for image_id, label in self._p.con.execute(sql, (task, USER, *part)):
+                if label is not None:
+                    out[int(image_id)] = label
+        return out
 
     def history(self, image_id: int, task: str | None = None) -> list[Annotation]:
         sql = f"SELECT {_COLS} FROM annotations WHERE image_id = ?"

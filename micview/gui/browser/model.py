@@ -7,7 +7,9 @@ Thumbnails come from the session's shared cache, read and decoded only when the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+import heapq
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,8 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 LABEL_ROLE = Qt.ItemDataRole.UserRole + 2
 PRED_ROLE = Qt.ItemDataRole.UserRole + 3
 SCORE_ROLE = Qt.ItemDataRole.UserRole + 4
+LABEL_ROLES = [LABEL_ROLE, Qt.ItemDataRole.ToolTipRole]  # what a label write changes in a row
+MAX_RUNS = 64  # more separate places than this in one label write: one covering range, or a reset
 ANY, NONE = "", "\0none"  # filter values: no filter / "has no label"
 SORT_KEYS = {
     "Order added": "id", "Name": "name", "Folder": "folder", "Label": "label", "Prediction": "prediction",
@@ -62,6 +66,8 @@ class ImageListModel(QAbstractListModel):
         self.scores: dict[int, float] = {}
         self.filter = Filter()
         self.matcher = RowMatcher([], self.columns)
+        self._rank = np.zeros(0, np.int64)  # row index → its place in the sorted (or ranked) order; -1: not in it
+        self._pos: np.ndarray | None = None  # row index → its view row (-1: hidden); built when first needed
 
     # -- data in --------------------------------------------------------------------------------------------
     def set_rows(self, rows: list[ImageRow]) -> None:
@@ -77,6 +83,98 @@ class ImageListModel(QAbstractListModel):
             self.refilter()
         elif self.visible:
             self.dataChanged.emit(self.index(0), self.index(len(self.visible) - 1), [LABEL_ROLE, PRED_ROLE])
+
+    def update_labels(
+        self, labels: Mapping[int, str | None], *, shown: bool = True, filtered: bool = False
+    ) -> LabelUpdate:
+        """User labels of some images were written: update those rows only.
+
+        ``labels``: image id → its label now (``None``: none). ``shown``: they belong to the task the grid shows
+        (:attr:`labels`); ``filtered``: the text filter names their task's column (its values, shared with the
+        filter columns, are already updated). Rows whose label changed get ``dataChanged``; with a filter on
+        the label, rows that leave or enter the view are removed or inserted in place. Only a sort by label
+        (rows move) or changes scattered over more than :data:`MAX_RUNS` places reset the model.
+        """
+        update = LabelUpdate()
+        if shown:
+            for image_id, label in labels.items():
+                update.before[image_id] = self.labels.get(image_id)
+                if label is None:
+                    self.labels.pop(image_id, None)
+                else:
+                    self.labels[image_id] = label
+        flt = self.filter
+        if shown and flt.sort == "label" and not flt.ranking:
+            update.reset = True
+            self.refilter()  # rows move: their new places are a new sort
+            return update
+        row_indices = [ri for i in labels if (ri := self._row_of_id.get(i)) is not None]
+        refiltering = (shown and bool(flt.label)) or filtered
+        pos = self._positions()
+        changed: list[int] = []  # view rows whose label changed and that stay
+        leave: list[int] = []  # view rows that no longer pass the filter
+        enter: list[int] = []  # row indices that now pass it
+        for ri in row_indices:
+            at = int(pos[ri])
+            keep = not refiltering or (self._rank[ri] >= 0 and self._keep(self.rows[ri], flt))
+            if at >= 0 and keep:
+                changed.append(at)
+            elif at >= 0:
+                leave.append(at)
+            elif keep:
+                enter.append(ri)
+        if shown and changed:
+            runs = _runs(sorted(changed))
+            if len(runs) > MAX_RUNS:  # one range that covers them: the view repaints what it shows
+                runs = [(runs[0][0], runs[-1][1])]
+            for start, stop in runs:
+                self.dataChanged.emit(self.index(start), self.index(stop), LABEL_ROLES)
+        if leave or enter:
+            self._move(leave, enter, update)
+        return update
+
+    def _move(self, leave: list[int], enter: list[int], update: LabelUpdate) -> None:
+        """Remove view rows ``leave`` and insert rows ``enter`` at their places in the order."""
+        rank = self._rank
+        update.removed = [self.rows[self.visible[r]].id for r in leave]
+        update.inserted = [self.rows[ri].id for ri in enter]
+        gone = _runs(sorted(leave))
+        enter.sort(key=lambda ri: int(rank[ri]))
+        places = [bisect.bisect_left(self.visible, int(rank[ri]), key=lambda v: int(rank[v])) for ri in enter]
+        if len(gone) + len(set(places)) > MAX_RUNS:  # scattered: one reset costs less than thousands of moves
+            leaving = {self.visible[r] for r in leave}
+            kept = [v for v in self.visible if v not in leaving]
+            update.reset = True
+            self.beginResetModel()
+            self.visible = list(heapq.merge(kept, enter, key=lambda v: int(rank[v])))
+            self._pos = None
+            self.endResetModel()
+            return
+        for start, stop in reversed(gone):  # from the end, so the earlier rows keep their numbers
+            self.beginRemoveRows(QModelIndex(), start, stop)
+            del self.visible[start : stop + 1]
+            self._pos = None
+            self.endRemoveRows()
+        i = 0
+        while i < len(enter):
+            j = i
+            while j + 1 < len(enter) and places[j + 1] == places[i]:
+                j += 1
+            run = enter[i : j + 1]
+            at = bisect.bisect_left(self.visible, int(rank[run[0]]), key=lambda v: int(rank[v]))
+            self.beginInsertRows(QModelIndex(), at, at + len(run) - 1)
+            self.visible[at:at] = run
+            self._pos = None
+            self.endInsertRows()
+            i = j + 1
+
+    def _positions(self) -> np.ndarray:
+        if self._pos is None or len(self._pos) != len(self.rows):
+            pos = np.full(len(self.rows), -1, np.int64)
+            if self.visible:
+                pos[np.asarray(self.visible, np.int64)] = np.arange(len(self.visible), dtype=np.int64)
+            self._pos = pos
+        return self._pos
 
     def set_filter(self, flt: Filter) -> None:
         self.filter = flt
@@ -100,6 +198,10 @@ class ImageListModel(QAbstractListModel):
             order = self._sorted(list(range(len(self.rows))))
         self.matcher = RowMatcher(parse(flt.text), self.columns)
         self.visible = [i for i in order if self._keep(self.rows[i], flt)] if self._filtering(flt) else order
+        self._rank = np.full(len(self.rows), -1, np.int64)
+        if order:
+            self._rank[np.asarray(order, np.int64)] = np.arange(len(order), dtype=np.int64)
+        self._pos = None
         self.endResetModel()
 
     def _filtering(self, flt: Filter) -> bool:
@@ -168,8 +270,8 @@ class ImageListModel(QAbstractListModel):
         if not ids:
             return []
         if len(ids) * 4 < len(self.visible):
-            pos = {vi: r for r, vi in enumerate(self.visible)}
-            return sorted(pos[self._row_of_id[i]] for i in ids if i in self._row_of_id and self._row_of_id[i] in pos)
+            pos = self._positions()
+            return sorted(int(p) for i in ids if (ri := self._row_of_id.get(i)) is not None and (p := pos[ri]) >= 0)
         return [r for r, vi in enumerate(self.visible) if self.rows[vi].id in ids]
 
     def visible_ids(self) -> np.ndarray:
@@ -178,6 +280,28 @@ class ImageListModel(QAbstractListModel):
     def row_for_id(self, image_id: int) -> ImageRow | None:
         i = self._row_of_id.get(image_id)
         return self.rows[i] if i is not None else None
+
+
+@dataclass
+class LabelUpdate:
+    """What :meth:`ImageListModel.update_labels` did: the labels the images had (shown task only), the ids that
+    left and entered the view, and whether it had to reset the model."""
+
+    before: dict[int, str | None] = field(default_factory=dict)
+    removed: list[int] = field(default_factory=list)
+    inserted: list[int] = field(default_factory=list)
+    reset: bool = False
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows → contiguous (start, stop) ranges."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
 
 
 def _tooltip(row: ImageRow, label: str | None) -> str:

@@ -7,9 +7,12 @@ previous/next keys. It opens the viewer through the :class:`ViewerController`, n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -25,9 +28,9 @@ from PySide6.QtWidgets import (
 from micview.gui.browser.delegate import ThumbnailDelegate
 from micview.gui.browser.filtering import explain
 from micview.gui.browser.model import ANY, NONE, SORT_KEYS, Filter, ImageListModel
-from micview.gui.columns import FilterColumns
+from micview.gui.columns import FilterColumns, update_values
 from micview.gui.controllers.viewer import ViewerController
-from micview.gui.session import Session
+from micview.gui.session import LabelWrite, Session
 from micview.gui.watch_state import watch_state
 from micview.gui.widgets import compact_combo, elided_label
 
@@ -180,6 +183,73 @@ class BrowserWidget(QWidget):
             self.model.refilter()
 
     def _on_labels_changed(self, *_args: object) -> None:
+        """Labels or predictions changed, or the task: update the images a write names, else re-read."""
+        write = self.session.label_write
+        if write is None or not self._apply_write(write):
+            self._reload_annotations()
+
+    def _apply_write(self, write: LabelWrite) -> bool:
+        """The user labels of ``write`` only: their rows, the filter columns that hold them, the label choices.
+        False when the grid must re-read the task instead (a filter names the column but never read it)."""
+        columns = self.columns.apply_write(write.task, write.labels)
+        matcher = self.model.matcher.columns
+        named = [c for c in columns if c in matcher]
+        if any(matcher[c] is None for c in named):
+            return False
+        for c in named:
+            values = matcher[c]
+            if values is not None and values is not self.columns.cached(c):
+                update_values(values, write.labels)
+        shown = write.task == self.session.task.name
+        if not shown and not named:
+            return True
+        self._syncing = True  # rows that leave keep their place in the session's selection, as after a reset
+        try:
+            update = self.model.update_labels(write.labels, shown=shown, filtered=bool(named))
+        finally:
+            self._syncing = False
+        if update.reset:
+            return True  # _on_model_reset did the rest
+        if update.inserted:
+            self._select_again(update.inserted)
+        if update.removed or update.inserted:
+            self._on_rows_moved()
+        if shown:
+            self._refresh_label_choices(write.labels, update.before)
+        return True
+
+    def _refresh_label_choices(self, now: Mapping[int, str | None], before: Mapping[int, str | None]) -> None:
+        """The label filter's choices follow a label that appears or disappears (the classes always stay)."""
+        combo, classes = self.label_combo, set(self.session.task.classes)
+        offered = {combo.itemData(i) for i in range(combo.count())}
+        new = {v for v in now.values() if v is not None and v not in offered}
+        gone = {v for v in before.values() if v is not None and v not in classes} - set(now.values())
+        if gone:  # a label outside the task's classes may have lost its last image
+            gone -= set(self.model.labels.values())
+        if new or gone:
+            labels = (offered - {ANY, NONE, None} - gone) | new | classes
+            _fill_combo(combo, sorted(labels), "Any label", True)
+
+    def _select_again(self, ids: list[int]) -> None:
+        """Rows back in view that the session has selected are selected in the grid again."""
+        rows = self.model.view_rows_of(self.selection.id_set & set(ids))
+        sel = QItemSelection()
+        for start, stop in _runs(rows):
+            sel.select(self.model.index(start), self.model.index(stop))
+        self._syncing = True
+        try:
+            self.view.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.Select)
+        finally:
+            self._syncing = False
+
+    def _on_rows_moved(self) -> None:
+        """Rows left or entered the filtered view (no reset): the count, the hint and what is shown."""
+        self._update_count()
+        self._update_hint()
+        filtering = len(self.model.visible) != len(self.model.rows) or bool(self.model.filter.ranking)
+        self.session.shown.set(self.model.visible_ids(), filtering)
+
+    def _reload_annotations(self) -> None:
         """Labels and predictions of the active task on the thumbnails; filter choices; filter columns."""
         self.columns.invalidate()
         project, task = self.session.project, self.session.task
@@ -199,17 +269,7 @@ class BrowserWidget(QWidget):
         specs = ((self.folder_combo, folders, "All folders", False), (self.label_combo, labels, "Any label", True),
                  (self.pred_combo, preds, "Any prediction", True))  # fmt: skip
         for combo, values, any_text, with_none in specs:
-            current = combo.currentData()
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItem(any_text, ANY)
-            if with_none:
-                combo.addItem("(none)", NONE)
-            for v in values:
-                combo.addItem(v or "(project folder)", v)
-                combo.setItemData(combo.count() - 1, v, Qt.ItemDataRole.ToolTipRole)
-            combo.setCurrentIndex(max(0, combo.findData(current)))
-            combo.blockSignals(False)
+            _fill_combo(combo, values, any_text, with_none)
 
     def _apply_filter(self) -> None:
         self._text_timer.stop()
@@ -234,10 +294,7 @@ class BrowserWidget(QWidget):
 
     def _on_model_reset(self) -> None:
         self._on_selection_changed(None)
-        self._update_count()
-        self._update_hint()
-        filtering = len(self.model.visible) != len(self.model.rows) or bool(self.model.filter.ranking)
-        self.session.shown.set(self.model.visible_ids(), filtering)
+        self._on_rows_moved()
 
     def _update_count(self) -> None:
         shown, total, chosen = len(self.model.visible), len(self.model.rows), len(self.selection)
@@ -287,6 +344,21 @@ class BrowserWidget(QWidget):
 
     def current_index(self) -> QModelIndex:
         return self.view.currentIndex()
+
+
+def _fill_combo(combo: QComboBox, values: list[str], any_text: str, with_none: bool) -> None:
+    """Offer ``values`` (after "any" and, ``with_none``, "(none)"), keeping the current choice where it stays."""
+    current = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItem(any_text, ANY)
+    if with_none:
+        combo.addItem("(none)", NONE)
+    for v in values:
+        combo.addItem(v or "(project folder)", v)
+        combo.setItemData(combo.count() - 1, v, Qt.ItemDataRole.ToolTipRole)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.blockSignals(False)
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:

@@ -67,8 +67,8 @@ class ImportedLabels(QUndoCommand):
         super().__init__(text)
         self.parts: list[SetLabels] = []
         for task, changed in changes.items():
-            part = SetLabels(session, task, {i: new for i, (_, new) in changed.items()}, text)
-            part.before = {i: old for i, (old, _) in changed.items()}
+            before = {i: old for i, (old, _) in changed.items()}
+            part = SetLabels(session, task, {i: new for i, (_, new) in changed.items()}, text, before=before)
             self.parts.append(part)
         self._written = True  # QUndoStack.push calls redo(): the import already wrote these
 
@@ -126,8 +126,8 @@ class LabelFilesController:
                                                         f"import labels from {outcome.csv.name}"))  # fmt: skip
         self.session.tasks_changed.emit()
         self.session.fields_changed.emit()
-        for task in report.tasks:
-            self.session.labels_changed.emit(task)
+        for task in report.tasks:  # the views update the images the import labelled, not the whole task
+            self.session.labels_written(task, {i: new for i, (_old, new) in report.changes.get(task, {}).items()})
         labelling = LabellingController(self.session)
         if not self.session.task.name and report.tasks:
             labelling.set_task(next(iter(report.tasks)))
