@@ -3,6 +3,10 @@
 Only regular files (or links to them) are candidates. A FIFO, socket or device with an image's extension is
 listed as skipped with the reason: opening a FIFO blocks until someone writes to it, and reading a device
 never ends, so neither may ever be opened by an import.
+
+A folder named ``*.zarr`` (``*.ome.zarr``) is one image, never walked into: it is a candidate when its JSON
+metadata describes an OME-NGFF image and is listed as skipped with the reason otherwise. Its size and mtime are
+taken over all its files (:mod:`micview.core.folder_image`), so a changed image is read again.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from micview.core.folder_image import folder_stat, is_folder_image_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,9 @@ def scan(root: Path, *, recursive: bool = True, extensions: Iterable[str] | None
     ``root`` may be a single file: it is then the only candidate, whatever its extension (the user named it).
     """
     out = Scan()
+    if is_folder_image_name(root) and root.is_dir():
+        _consider_folder(out, root)
+        return out
     if not root.is_dir():
         _consider(out, root, _stat(root))
         return out
@@ -82,7 +91,10 @@ def _walk(folder: Path, recursive: bool, exts: set[str], out: Scan) -> None:
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                if recursive:
+                if is_folder_image_name(Path(entry.name)):  # one image: never walked into
+                    if os.path.splitext(entry.name)[1].lower() in exts:
+                        _consider_folder(out, Path(entry.path))
+                elif recursive:
                     _walk(Path(entry.path), recursive, exts, out)
                 continue
         except OSError:
@@ -113,6 +125,21 @@ def _consider(out: Scan, path: Path, st: os.stat_result | OSError) -> None:
         out.skipped.append((path, reason))
     else:
         out.files.append(FoundFile(path, st.st_size, st.st_mtime))
+
+
+def _consider_folder(out: Scan, path: Path) -> None:
+    """An OME-Zarr folder is a candidate; any other ``.zarr`` folder is skipped with the reason."""
+    from micview.core.imaging._ngff import skip_reason
+
+    if (reason := skip_reason(path)) is not None:
+        out.skipped.append((path, reason))
+        return
+    try:
+        size, mtime = folder_stat(path)
+    except OSError as exc:
+        out.skipped.append((path, f"cannot be read ({exc.strerror or exc})"))
+        return
+    out.files.append(FoundFile(path, size, mtime))
 
 
 def scan_folder(folder: Path, *, recursive: bool = True, extensions: Iterable[str] | None = None) -> list[Path]:

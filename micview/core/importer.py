@@ -33,6 +33,7 @@ from micview.core.file_scan import (
     special_file_reason,
     supported_extensions,
 )  # fmt: skip
+from micview.core.folder_image import folder_hash, folder_stat, is_folder_image_name
 from micview.core.reader_pool import ReaderPool, ReadFailure, call_with_timeout
 from micview.core.store import Project, Thumbnail
 from micview.core.store.paths import local_path, readable, stored_path
@@ -118,9 +119,13 @@ def read_file(path: str, thumb_size: int = THUMBNAIL_SIZE) -> tuple[dict[str, An
     values: dict[str, Any] = {}
     try:
         st = p.stat()
-        if (reason := special_file_reason(st.st_mode)) is not None:  # never open a FIFO or a device
+        if is_folder_image_name(p) and p.is_dir():  # OME-Zarr: facts over all its files (folder_image)
+            size, mtime = folder_stat(p)
+            values.update(size_bytes=size, mtime=mtime, content_hash=folder_hash(p))
+        elif (reason := special_file_reason(st.st_mode)) is not None:  # never open a FIFO or a device
             return {"status": "error", "error": f"{name}: {reason}"}, None
-        values.update(size_bytes=st.st_size, mtime=st.st_mtime, content_hash=file_hash(p))
+        else:
+            values.update(size_bytes=st.st_size, mtime=st.st_mtime, content_hash=file_hash(p))
         summary = read_summary(p, thumb_size)
     except ImageReadError as exc:
         return {**values, "status": "error", "error": readable(str(exc))}, None
@@ -331,12 +336,13 @@ def add_paths(
     project.images.set_status(plan.reappeared, "ok")
     present = {stored_path(project, f.path) for f in files}
     for root in roots:
-        if root.is_dir():  # an existing file root is present: nothing of it can be missing
+        if root.is_dir() and not is_folder_image_name(root):  # a file root is present: nothing of it is missing
             summary.missing += _mark_missing(project, root, present, recursive)
     with project.transaction():
         for root in roots:
             root_stored = stored_path(project, root)
-            params = {"folder": root_stored, "recursive": recursive, "extensions": exts, "file": not root.is_dir()}
+            single = not root.is_dir() or is_folder_image_name(root)  # an OME-Zarr folder given is one image
+            params = {"folder": root_stored, "recursive": recursive, "extensions": exts, "file": single}
             project.runs.record("import", f"import:{root_stored}", "add_folder", params)
     n_workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     index = _ContentIndex(project)

@@ -8,13 +8,15 @@ tifffile    every TIFF (FEI/Thermo, Zeiss, ImageJ, OME, TVIPS, Olympus SIS …)
 rsciio      Gatan DM3/DM4, EMD (Velox, Berkeley), FEI TIA SER (+ its ``.emi``), Bruker BCF
 mrcfile     MRC / MRCS / CCP4 ``.map`` (cryo-EM images, stacks, volumes)
 others      Leica LIF (``liffile``); Nikon ND2 (``nd2``) and Zeiss CZI (``pylibCZIrw``) as extras: `_optional`
+zarr        OME-Zarr folders (``name.ome.zarr``, NGFF 0.4 on Zarr v2 and 0.5 on v3): `_zarr`, `_ngff`
 ==========  ===================================================================
 
 Every failure a user can cause (unknown format, truncated or corrupt file, a spectrum instead of a
 picture, a header bigger than `MAX_PIXELS`) is an `ImageReadError` whose message starts with the file
 name. Headless: numpy, Pillow, tifffile; rosettasciio (and h5py through it), mrcfile and the optional readers are
 imported lazily. Listing a folder never decodes more than one frame per file: `probe` reads headers and
-`read_summary` decodes frame 0 only (memory-mapped MRC, one TIFF page, one lazy rosettasciio chunk).
+`read_summary` decodes frame 0 only (memory-mapped MRC, one TIFF page, one lazy rosettasciio chunk, the smallest
+sufficient OME-Zarr level).
 
 Functions take ``str`` or ``Path``; arrays are ``(H, W)`` or ``(H, W, C)``.
 """

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from micview.core.errors import ImageReadError
+from micview.core.folder_image import FOLDER_EXTENSIONS
 
 MAX_PIXELS = 1_000_000_000
 """Largest picture (width × height of one frame) micview decodes: 1 gigapixel.
@@ -24,7 +25,7 @@ RSCIIO_EXTENSIONS = frozenset({".dm3", ".dm4", ".emd", ".ser", ".bcf"})
 MRC_EXTENSIONS = frozenset({".mrc", ".mrcs", ".map"})
 OPTIONAL_EXTENSIONS = frozenset({".nd2", ".czi", ".lif"})  # third-party readers, two of them extras (`_optional`)
 SUPPORTED_EXTENSIONS: frozenset[str] = (
-    PILLOW_EXTENSIONS | TIFF_EXTENSIONS | RSCIIO_EXTENSIONS | MRC_EXTENSIONS | OPTIONAL_EXTENSIONS
+    PILLOW_EXTENSIONS | TIFF_EXTENSIONS | RSCIIO_EXTENSIONS | MRC_EXTENSIONS | OPTIONAL_EXTENSIONS | FOLDER_EXTENSIONS
 )
 """Lower-case file suffixes micview imports.
 
@@ -55,9 +56,15 @@ def detect_backend(path: Path) -> str:
 
     Content wins over the name, because image libraries are full of GIFs named ``.jpg``.
     Returns one of ``"tiff"``, ``"dm"``, ``"emd"``, ``"ser"``, ``"bcf"``, ``"mrc"``, ``"nd2"``, ``"czi"``,
-    ``"lif"``, ``"pillow"``.
+    ``"lif"``, ``"zarr"``, ``"pillow"``. A folder is an image only as OME-Zarr (``.zarr``).
     """
     suffix = path.suffix.lower()
+    if suffix in FOLDER_EXTENSIONS:
+        if not path.is_dir():
+            fail(path, "is not a folder: an OME-Zarr image is a folder (name.ome.zarr) of Zarr files")
+        return "zarr"
+    if path.is_dir():
+        fail(path, "is a folder, not an image file")
     if suffix == ".emi":
         fail(path, f"is the metadata half of a TIA EMI/SER pair; open the data file {_ser_hint(path)}")
     if suffix not in SUPPORTED_EXTENSIONS:

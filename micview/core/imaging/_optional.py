@@ -1,4 +1,4 @@
-"""Light-microscopy containers read through third-party readers: Nikon ND2, Zeiss CZI, Leica LIF.
+"""Light-microscopy containers read through third-party readers: Nikon ND2, Zeiss CZI, Leica LIF, OME-Zarr.
 
 Each reader was chosen as the maintained one with a licence that allows redistribution:
 
@@ -6,6 +6,7 @@ Each reader was chosen as the maintained one with a licence that allows redistri
 fmt    reader          licence       installed
 =====  ==============  ============  ======================================================================
 LIF    ``liffile``     BSD-3         always: pure Python + numpy, ~150 KB ("readlif" is GPL-3.0: not used)
+Zarr   ``zarr``        MIT           always: OME-Zarr folders (NGFF 0.4/Zarr v2, 0.5/Zarr v3), see `_zarr`
 ND2    ``nd2``         BSD-3         extra ``[nd2]``: pulls ome-types, pydantic and xsdata for its metadata
 CZI    ``pylibCZIrw``  LGPL-3.0      extra ``[czi]``: Zeiss's libCZI, LGPL, and it requires an 86 MB cmake
 =====  ==============  ============  ======================================================================
@@ -48,6 +49,7 @@ BACKENDS = {
     "nd2": Reader("Nikon ND2", "nd2", "nd2", "micview.core.imaging._nd2"),
     "czi": Reader("Zeiss CZI", "pylibCZIrw", "czi", "micview.core.imaging._czi"),
     "lif": Reader("Leica LIF", "liffile", None, "micview.core.imaging._lif"),
+    "zarr": Reader("OME-Zarr", "zarr", None, "micview.core.imaging._zarr"),
 }
 
 
