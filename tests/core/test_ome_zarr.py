@@ -185,3 +185,24 @@ def test_a_broken_folder_image_is_one_clear_error_and_the_rest_imports(project: 
     assert errors["data/bad.ome.zarr"].startswith("bad.ome.zarr: the pixel data cannot be read")
     assert errors["data/nolevel.ome.zarr"].startswith("nolevel.ome.zarr: cannot be read as a OME-Zarr file")
     assert project.images.by_path(data / "good.ome.zarr").status == "ok"  # type: ignore[union-attr]
+
+
+def test_a_pyramid_above_the_pixel_limit_is_listed_from_its_small_levels(tmp_path: Path) -> None:
+    import zarr
+
+    path = tmp_path / "slide.ome.zarr"
+    group = zarr.open_group(str(path), mode="w")
+    sides = [40_000 >> k for k in range(9)]  # 1.6 gigapixels down to 156 px; no chunk written but the last
+    for k, side in enumerate(sides):
+        group.create_array(str(k), shape=(side, side), dtype="uint8", chunks=(256, 256), fill_value=0)
+    group["8"][...] = np.arange(156 * 156, dtype=np.uint32).reshape(156, 156).astype(np.uint8)
+    axes = [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}]
+    group.attrs["ome"] = {
+        "version": "0.5",
+        "multiscales": [{"axes": axes, "datasets": [{"path": str(k)} for k in range(9)]}],
+    }
+    assert probe(path).width == 40_000
+    summary = read_summary(path, thumb_size=128)
+    assert summary.thumbnail.shape == (128, 128) and summary.thumbnail.std() > 0  # from level 8, not the fill value
+    with pytest.raises(ImageReadError, match=r"slide\.ome\.zarr: 1\.6 gigapixels .* above micview's limit"):
+        read_frame(path)

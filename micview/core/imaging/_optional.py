@@ -66,6 +66,7 @@ class Source:
     instrument: InstrumentMetadata
     raw: dict[str, object]
     read: Callable[[int, int | None], np.ndarray]  # (frame, longest side wanted or None) -> pixels
+    pyramid: bool = False  # True: ``read`` picks a resolution level and refuses an oversized one itself (OME-Zarr)
 
 
 def require(path: Path, backend: str) -> None:
@@ -90,7 +91,8 @@ def _open(path: Path, backend: str) -> AbstractContextManager[Source]:
 
 
 def _info(src: Source, path: Path) -> ImageInfo:
-    check_pixels(path, src.width, src.height)
+    if not src.pyramid:  # a pyramid over the limit still has small levels to list and thumbnail
+        check_pixels(path, src.width, src.height)
     return ImageInfo(
         format=src.format,
         width=src.width,
@@ -106,10 +108,13 @@ def _info(src: Source, path: Path) -> ImageInfo:
 
 
 def _frame(src: Source, path: Path, frame: int, max_size: int | None) -> np.ndarray:
-    check_pixels(path, src.width, src.height)
+    if not src.pyramid:
+        check_pixels(path, src.width, src.height)
     check_frame(path, frame, src.frames)
     try:
         arr = np.asarray(src.read(frame, max_size))
+    except ImageReadError:
+        raise
     except Exception as exc:  # truncated or corrupt pixel data, whatever the reader raises for it
         fail(path, f"the pixel data cannot be read ({describe(exc)})")
     return arr.astype(arr.dtype.newbyteorder("="), copy=False)

@@ -8,7 +8,9 @@ remote stores.
 Opening an array reads its JSON metadata only; a chunk is read when pixels inside it are indexed. Probing
 therefore decodes nothing, and a thumbnail or a display picture of at most ``max_size`` pixels is taken from
 the smallest resolution level whose longest side still reaches ``max_size`` — a large pyramid is never decoded
-at full resolution to be listed or thumbnailed. `read_frame` (the viewer's full size) reads level 0.
+at full resolution to be listed or thumbnailed. `read_frame` (the viewer's full size) reads level 0. The
+`MAX_PIXELS` limit applies to the level decoded: a whole-slide pyramid above it is listed and thumbnailed from
+its small levels, and only a full-size read of it is refused.
 
 Frames are the planes over the non-y/x axes (``t``, ``c``, ``z`` …) in C order of the axes as stored: for
 ``t, c, z, y, x`` frame ``f`` is ``(t, c, z) = unravel(f, (T, C, Z))``. Every plane is one gray frame, as for
@@ -25,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from micview.core.imaging._common import fail
+from micview.core.imaging._common import check_pixels, fail
 from micview.core.imaging._ngff import NgffImage, find_image
 from micview.core.imaging._optional import Source
 from micview.core.imaging.metadata import distinct_y, jsonable, length_to_nm
@@ -61,6 +63,7 @@ def _source(path: Path, image: NgffImage, arrays: list[Any]) -> Source:
 
     def read(frame: int, max_size: int | None) -> np.ndarray:
         arr = _level_for(arrays, max_size)
+        check_pixels(path, int(arr.shape[-1]), int(arr.shape[-2]))  # the level decoded, not level 0
         index = np.unravel_index(frame, planes) if planes else ()
         scaled = tuple(min(n - 1, int(i) * n // p) for i, n, p in zip(index, arr.shape[:-2], planes, strict=True))
         return np.asarray(arr[(*scaled, slice(None), slice(None))])
@@ -74,7 +77,8 @@ def _source(path: Path, image: NgffImage, arrays: list[Any]) -> Source:
     }  # fmt: skip
     instrument = InstrumentMetadata(pixel_size_nm=x, pixel_size_y_nm=distinct_y(x, y))
     frames = int(np.prod(planes, dtype=np.int64)) if planes else 1
-    return Source("OME-Zarr", width, height, frames, 1, np.dtype(full.dtype), instrument, jsonable(raw), read)
+    dtype = np.dtype(full.dtype)
+    return Source("OME-Zarr", width, height, frames, 1, dtype, instrument, jsonable(raw), read, pyramid=True)
 
 
 def _level_for(arrays: list[Any], max_size: int | None) -> Any:
