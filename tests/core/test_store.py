@@ -109,6 +109,20 @@ def test_labels_keep_their_history(project: Project) -> None:
     assert project.labels.task_names() == ["technique"]
 
 
+def test_labels_of_some_images_and_whether_a_task_has_labels(project: Project) -> None:
+    ids = [project.images.upsert(f"{k}.png", {"status": "ok"}) for k in range(1000)]  # more than one query's ids
+    assert not project.labels.has_labels("technique")
+    project.labels.set_many("technique", {i: ("SEM" if i % 2 else "TEM") for i in ids})
+    project.labels.set_many("technique", {ids[0]: None, ids[999]: "optical"})
+    project.labels.add_predictions("technique", [Prediction(ids[0], "SEM")], model_id="m")
+    every = project.labels.labels("technique")
+    assert project.labels.labels_of("technique", ids) == every and ids[0] not in every
+    assert project.labels.labels_of("technique", [ids[0], ids[999], 10**9]) == {ids[999]: "optical"}
+    assert project.labels.has_labels("technique")
+    project.labels.set_many("technique", dict.fromkeys(ids))
+    assert not project.labels.has_labels("technique") and project.labels.labels_of("technique", ids) == {}
+
+
 def test_predictions_are_separate_from_user_labels(project: Project) -> None:
     a = project.images.upsert("a.png", {"status": "ok"})
     run = project.runs.record("classifier", "clf:x", "logreg", {"C": 1.0}, model_id="m")

@@ -134,6 +134,15 @@ class Annotations:
                     out[int(image_id)] = label
         return out
 
+    def has_labels(self, task: str) -> bool:
+        """Whether any image has a user label of ``task`` now (``bool(labels(task))`` without reading them)."""
+        sql = (
+            "SELECT 1 FROM annotations a WHERE a.task = ? AND a.source = ? AND a.label IS NOT NULL AND a.id = "
+            "(SELECT max(id) FROM annotations b WHERE b.task = a.task AND b.source = a.source "
+            "AND b.image_id = a.image_id) LIMIT 1"
+        )
+        return self._p.con.execute(sql, (task, USER)).fetchone() is not None
+
     def history(self, image_id: int, task: str | None = None) -> list[Annotation]:
         sql = f"SELECT {_COLS} FROM annotations WHERE image_id = ?"
         args: tuple[Any, ...] = (image_id,)

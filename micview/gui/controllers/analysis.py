@@ -69,7 +69,7 @@ class AnalysisController:
         project = self.session.project
         if project is None:
             return []
-        return [t for t in project.labels.task_names() if project.labels.labels(t) or _grouped_source(project, t)]
+        return [t for t in project.labels.task_names() if project.labels.has_labels(t) or _grouped_source(project, t)]
 
     def group_names(self) -> list[str]:
         from micview.ml.analysis import saved_group_names
