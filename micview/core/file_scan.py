@@ -121,6 +121,8 @@ def _consider(out: Scan, path: Path, st: os.stat_result | OSError) -> None:
     if isinstance(st, OSError):
         why = "a link to nothing" if path.is_symlink() else f"cannot be read ({st.strerror or st})"
         out.skipped.append((path, why))
+    elif stat.S_ISDIR(st.st_mode) and is_folder_image_name(path):  # a link to an OME-Zarr folder
+        _consider_folder(out, path)
     elif (reason := special_file_reason(st.st_mode)) is not None:
         out.skipped.append((path, reason))
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,9 @@ def test_scan_lists_an_ome_zarr_folder_as_one_item_and_skips_other_zarr_folders(
     assert scan(tmp_path / "d", extensions=["tif"]).files == []  # not asked for: neither listed nor walked into
     one = scan(tmp_path / "d" / "img.ome.zarr")  # the folder itself given
     assert [f.path.name for f in one.files] == ["img.ome.zarr"]
+    if sys.platform != "win32":  # links need privileges there
+        (tmp_path / "d" / "link.zarr").symlink_to(tmp_path / "d" / "img.ome.zarr")  # a link to one is one too
+        assert [f.path.name for f in scan(tmp_path / "d").files] == ["img.ome.zarr", "link.zarr"]
 
 
 def test_folder_hash_follows_content_not_place_and_ignores_desktop_litter(tmp_path: Path) -> None:
