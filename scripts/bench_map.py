@@ -11,8 +11,9 @@ What each figure times (median of ``--repeats``, milliseconds, each ending with 
 ``plot.grab()``, so the drawing counts):
 
 - ``map_colour_ms``: switch "Colour by" between the categorical and the numeric column, each time from the
-  column's values (cold); ``map_colour_warm_ms`` switching back to a column already shown (ours keeps each
-  column's colour codes until the project's data changes; the baseline recomputes every time).
+  column's values (cold); ``map_colour_label_ms`` and ``map_colour_number_ms`` the same for each kind alone;
+  ``map_colour_warm_ms`` switching back to a column already shown (ours keeps each column's colour codes until
+  the project's data changes; the baseline recomputes every time).
 - ``map_select_ms``: a box over half the points (alternately the left and the bottom half), from the mouse
   release to the selection set and marked; ``map_select_lasso_ms`` the same with a 120-vertex lasso.
 - ``map_pick_ms``: one hover pick (the point under the cursor among all points), mean over 300 positions
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -112,6 +114,8 @@ def measure_widget(widget: Any, xy: np.ndarray, cls: np.ndarray, repeats: int) -
         return run
 
     out["map_colour_ms"], out["map_colour_cpu_ms"] = _timed(recolour(cold=True), repeats)
+    for kind, name, other in (("label", names[0], names[1]), ("number", names[1], names[0])):
+        out |= _cold_colour_figures(widget, kind, name, other, forget, repeats)
     out["map_colour_warm_ms"], out["map_colour_warm_cpu_ms"] = _timed(recolour(cold=False), repeats)
     mx, my = np.median(xy[:, 0]), np.median(xy[:, 1])
     lo, hi = xy.min(axis=0) - 1, xy.max(axis=0) + 1
@@ -142,6 +146,25 @@ def measure_widget(widget: Any, xy: np.ndarray, cls: np.ndarray, repeats: int) -
     mode = getattr(getattr(widget, "points", None), "last_mode", "")
     out["drawn_as"] = mode or "ScatterPlotItem"
     return out
+
+
+def _cold_colour_figures(
+    widget: Any, kind: str, name: str, other: str, forget: Callable[[], None], repeats: int
+) -> dict[str, float]:
+    """``map_colour_{kind}_ms``: "Colour by" switched from ``other`` to ``name``, ``name``'s colours forgotten."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        widget.color_combo.setCurrentText(other)
+        forget()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        widget.color_combo.setCurrentText(name)
+        widget.plot.grab()
+        walls.append((time.perf_counter() - start) * 1000)
+        cpus.append((time.process_time() - start_cpu) * 1000)
+    return {
+        f"map_colour_{kind}_ms": round(statistics.median(walls), 1),
+        f"map_colour_{kind}_cpu_ms": round(statistics.median(cpus), 1),
+    }
 
 
 def _half_lasso(xy: np.ndarray, angle: float) -> np.ndarray:
@@ -247,8 +270,8 @@ def compare(n: int, repeats: int, baseline_repeats: int) -> dict[str, Any]:
     return result
 
 
-FIGURES = ("map_colour_ms", "map_colour_warm_ms", "map_select_ms", "map_select_lasso_ms", "map_pick_ms",
-           "map_pick_p95_ms", "map_append_ms", "set_map_s")  # fmt: skip
+FIGURES = ("map_colour_ms", "map_colour_label_ms", "map_colour_number_ms", "map_colour_warm_ms", "map_select_ms",
+           "map_select_lasso_ms", "map_pick_ms", "map_pick_p95_ms", "map_append_ms", "set_map_s")  # fmt: skip
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -259,7 +282,7 @@ def print_table(result: dict[str, Any]) -> None:
     for key in FIGURES:
         mine, old = ours.get(key), base.get(key)
         ratio = f"{old / mine:.1f}x" if mine and old else ""
-        goal = GOALS.get(key.replace("_lasso", "").replace("_warm", ""), "")
+        goal = GOALS.get(re.sub("_(lasso|warm|label|number)", "", key), "")
         print(f"{key:20} {_cell(ours, key):>16} {_cell(base, key):>18} {ratio:>9} {goal:>6}")
 
 

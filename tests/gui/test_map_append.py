@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage
 
 from micview.gui.map import colouring
+from micview.gui.map.density import Binned
 from micview.gui.map.marks import MarkStyle
 from micview.gui.map.point_index import PointPicker, RowIndex
 from micview.gui.palette import color_for
@@ -166,8 +167,11 @@ def test_zoomed_out_the_density_picture_counts_the_appended_points(scatter: Scat
     far = np.random.default_rng(3).normal([0.0, 6.0], 0.3, (2_000, 2)).astype(np.float32)
     scatter.append_points(np.arange(300_001, 302_001), far)
     image = scatter.plot.grab().toImage()
-    grid, bins = scatter.points._bins  # type: ignore[misc]
-    assert np.array_equal(bins, grid.bins(scatter.points.x, scatter.points.y))
+    binned = scatter.points._binned
+    assert binned is not None
+    whole = Binned.of(binned.grid, scatter.points.x, scatter.points.y)
+    assert np.array_equal(binned.bins, whole.bins) and np.array_equal(binned.total, whole.total)
+    assert np.array_equal(binned.alpha, whole.alpha)
     assert pixel_at(scatter, image, 0.0, 6.0).getRgb()[:3] != (0x17, 0x18, 0x1B), "the new points are drawn"
 
 

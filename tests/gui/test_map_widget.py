@@ -9,14 +9,14 @@ import pytest
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage
 
-from micview.gui.map import colouring
+from micview.gui.map import colouring, density
 from micview.gui.map.colouring import NONE_COLOUR
-from micview.gui.map.density import ColourOrder, Grid, categorical_image
+from micview.gui.map.density import Binned, ColourIndex, Grid, categorical_image, numeric_image
 from micview.gui.map.marks import MarkStyle
 from micview.gui.map.point_index import PointPicker, RowIndex
 from micview.gui.map.points_item import EXACT_LIMIT
 from micview.gui.map.region import in_polygon, ray_cast
-from micview.gui.palette import SELECTED, color_for
+from micview.gui.palette import SELECTED, color_for, ramp
 from micview.gui.scatter import ScatterWidget
 from micview.gui.session import Session
 
@@ -129,10 +129,86 @@ def test_density_colours_a_bin_by_its_labelled_majority() -> None:
     values = {1: None, 2: None, 3: None, 4: "b", 5: "a", 6: "b", 7: "a"}
     found = colouring.categorical(RowIndex(np.arange(1, 8)), values, CLASSES)
     grid = Grid(u0=0, v0=0, w=2, h=1, size=1, x0=0.0, y0=1.0, sx=1.0, sy=1.0)
-    image = categorical_image(grid, grid.bins(x, y), ColourOrder(found))
+    image = categorical_image(Binned.of(grid, x, y), ColourIndex(found))
     assert tuple(image[0, 0, :3]) == color_for("b", CLASSES).getRgb()[:3]
     assert tuple(image[0, 1, :3]) == color_for("a", CLASSES).getRgb()[:3]
     assert image[0, 0, 3] == 255 and 128 <= image[0, 1, 3] < 255  # the fullest bin is opaque
+
+
+def test_density_counted_in_one_pass_equals_counting_colour_by_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a small grid crowded with points of 30 classes (the palette cycles: 24 colours + no value), many ties
+    rng = np.random.default_rng(7)
+    n, classes = 20_000, [f"c{k}" for k in range(30)]
+    x, y = rng.uniform(0, 40, n).astype(np.float32), rng.uniform(0, 30, n).astype(np.float32)
+    values = {int(i): (None if rng.random() < 0.3 else classes[rng.integers(30)]) for i in range(n)}
+    found = colouring.categorical(RowIndex(np.arange(n)), values, classes)
+    binned = Binned.of(Grid(u0=0, v0=0, w=40, h=30, size=1, x0=0.0, y0=30.0, sx=1.0, sy=1.0), x, y)
+    one_pass = categorical_image(binned, ColourIndex(found))
+    monkeypatch.setattr(density, "COUNTS_MOST", 0)
+    by_colour = categorical_image(binned, ColourIndex(found))
+    assert np.array_equal(one_pass, by_colour)
+    # and a bin's colour is its most frequent labelled class's colour, the first one in palette order on a tie
+    colour_of = {tuple(found.lut[code]) for code in range(found.none)}
+    bins, codes = binned.bins, found.codes
+    for b in rng.choice(np.flatnonzero(binned.total), 50, replace=False):
+        labelled = codes[(bins == b) & (codes != found.none)]
+        assert len(colour_of) == 24
+        if not len(labelled):
+            assert tuple(one_pass.reshape(-1, 4)[b, :3]) == NONE_COLOUR.getRgb()[:3]
+            continue
+        rgb = [tuple(c) for c in found.lut[labelled][:, :3].tolist()]
+        counts = {c: rgb.count(c) for c in rgb}
+        top = max(counts.values())
+        palette = [tuple(c) for c in np.unique(found.lut, axis=0)[:, :3].tolist()]
+        winner = min((c for c in counts if counts[c] == top), key=palette.index)
+        assert tuple(one_pass.reshape(-1, 4)[b, :3]) == winner
+
+
+def test_recolouring_gives_each_point_its_class_colour_and_each_number_its_ramp_colour(scatter: ScatterWidget) -> None:
+    rng = np.random.default_rng(11)
+    n = 3_000
+    ids = rng.permutation(np.arange(100, 100 + 2 * n))[:n]  # sparse, unordered ids
+    scatter.set_map(ids, rng.normal(size=(n, 2)).astype(np.float32))
+    classes = ["alpha", "beta", "gamma"]
+    kinds = [*classes, "delta (not a class)", None]
+    label = {int(i): kinds[k] for i, k in zip(ids, rng.integers(0, 5, n), strict=True) if rng.random() < 0.8}
+    label[10**9] = "alpha"  # an image not on the map
+    size = {int(i): float(v) for i, v in zip(ids, rng.gamma(2.0, 1.5, n), strict=True) if rng.random() < 0.9}
+    columns = {"Label: kind": (label, classes), "Field: size": (size, None)}
+    scatter.set_color_options(list(columns), columns.__getitem__, "Label: kind")
+    scatter.color_combo.setCurrentText("Field: size")
+    scatter.forget_colours()
+    scatter.color_combo.setCurrentText("Label: kind")  # shown the first time since forgetting
+    shown = scatter.points.colouring
+    rgba = shown.lut[shown.codes]
+    for row, image_id in enumerate(ids.tolist()):
+        value = label.get(image_id)
+        expected = NONE_COLOUR if value is None else color_for(value, classes)
+        assert tuple(rgba[row]) == expected.getRgb(), (image_id, value)
+    assert scatter.legend.texts() == [*classes, "delta (not a class)", "(none)"]
+    scatter.color_combo.setCurrentText("Field: size")
+    shown = scatter.points.colouring
+    rgba = shown.lut[shown.codes]
+    known = np.array([size[i] for i in ids.tolist() if i in size])
+    lo, hi = np.percentile(known, [1, 99])
+    for row, image_id in enumerate(ids.tolist()):
+        if image_id not in size:
+            assert tuple(rgba[row]) == NONE_COLOUR.getRgb()
+            continue
+        step = round(float(np.clip((size[image_id] - lo) / (hi - lo), 0, 1)) * (colouring.RAMP_STEPS - 1))
+        assert tuple(rgba[row]) == ramp(step / (colouring.RAMP_STEPS - 1)).getRgb(), image_id
+
+
+def test_numeric_density_is_the_mean_of_each_bins_values() -> None:
+    x = np.array([0.5, 0.5, 0.5, 1.5, 1.5], np.float32)
+    y = np.full(5, 0.5, np.float32)
+    found = colouring.numeric(RowIndex(np.arange(5)), {k: float(k) for k in range(5)} | {2: None})
+    grid = Grid(u0=0, v0=0, w=2, h=1, size=1, x0=0.0, y0=1.0, sx=1.0, sy=1.0)
+    image = numeric_image(Binned.of(grid, x, y), found)
+    assert found.level is not None
+    for b, rows in ((0, [0, 1]), (1, [3, 4])):  # row 2 has no value: not in the mean
+        step = round(float(np.mean(found.level[rows])) * (colouring.RAMP_STEPS - 1))
+        assert tuple(image[0, b, :3]) == ramp(step / (colouring.RAMP_STEPS - 1)).getRgb()[:3]
 
 
 def test_categorical_colouring_with_other_values_missing_ids_and_ids_not_on_the_map() -> None:

@@ -52,20 +52,41 @@ def plain(n: int) -> Colouring:
 
 def categorical(index: RowIndex, values: Mapping[int, Any], classes: list[str]) -> Colouring:
     """Colour by class: ``classes`` in their order first (the palette the label bar uses), then any other value
-    seen, sorted; points without a value in a dimmed grey."""
-    found, rows, vals = _unpack(index, values)
-    distinct = {v for v in set(vals) if v is not None}
+    seen, sorted; points without a value in a dimmed grey.
+
+    One pass over the values in C numbers each in order of first appearance (a dict that numbers what it has
+    not seen yet); the few distinct values are then put in palette order and the numbers renumbered by a table.
+    """
+    found, rows = _rows(index, values)
+    seen = _FirstSeen()
+    seen_codes = np.fromiter(map(seen.__getitem__, values.values()), np.int64, len(values))
     names = sorted(
-        {str(v) for v in distinct}, key=lambda v: (v not in classes, classes.index(v) if v in classes else 0, v)
+        {str(v) for v in seen if v is not None},
+        key=lambda v: (v not in classes, classes.index(v) if v in classes else 0, v),
     )
     code_of_name = {name: k for k, name in enumerate(names)}
     none = len(names)
-    code_of = {v: code_of_name[str(v)] for v in distinct} | {None: none}
-    value_codes = np.fromiter(map(code_of.__getitem__, vals), np.uint16, len(vals))
+    renumber = np.array([none if v is None else code_of_name[str(v)] for v in seen], np.uint16)
     codes = np.full(len(index.ids), none, np.uint16)
-    codes[rows[found]] = value_codes[found]
     colours = [color_for(name, classes) for name in names]
-    return Colouring(codes, _rgba([*colours, NONE_COLOUR]), _entries(codes, names, colours), names=tuple(names))
+    if found.all():  # every value is on the map (ids are unique): its distinct values are the ones present
+        codes[rows] = renumber[seen_codes]
+        present = np.zeros(none + 1, np.bool_)
+        present[renumber] = True
+        present[none] |= len(values) < len(codes)
+        entries = _legend(present, names, colours)
+    else:
+        codes[rows[found]] = renumber[seen_codes[found]]
+        entries = _entries(codes, names, colours)
+    return Colouring(codes, _rgba([*colours, NONE_COLOUR]), entries, names=tuple(names))
+
+
+class _FirstSeen(dict[Any, int]):
+    """``d[value]``: the value's number in order of first appearance (a new value gets the next one)."""
+
+    def __missing__(self, value: Any) -> int:
+        code = self[value] = len(self)
+        return code
 
 
 def appended(colouring: Colouring, values: Sequence[Any]) -> Colouring | None:
@@ -91,32 +112,53 @@ def appended(colouring: Colouring, values: Sequence[Any]) -> Colouring | None:
 
 def _entries(codes: np.ndarray, names: list[str], colours: list[QColor]) -> list[tuple[str, QColor]]:
     """The legend: the classes present, in palette order, then "(none)" when some points have no value."""
-    none = len(names)
-    present = np.bincount(codes, minlength=none + 1) > 0
+    return _legend(np.bincount(codes, minlength=len(names) + 1) > 0, names, colours)
+
+
+def _legend(present: np.ndarray, names: list[str], colours: list[QColor]) -> list[tuple[str, QColor]]:
+    """Legend entries of the codes ``present`` (the last one: no value)."""
     entries = [(name, colours[k]) for k, name in enumerate(names) if present[k]]
-    if present[none]:
+    if present[len(names)]:
         entries.append(("(none)", NONE_COLOUR))
     return entries
 
 
 def numeric(index: RowIndex, values: Mapping[int, Any]) -> Colouring:
-    """Colour by number on a ramp from the 1st to the 99th percentile (outliers do not wash the rest out)."""
-    found, rows, vals = _unpack(index, values)
+    """Colour by number on a ramp from the 1st to the 99th percentile (outliers do not wash the rest out).
+
+    The per-point arithmetic runs in place on one array (each fresh 8 MB temporary at 1M points costs page
+    faults as well as the pass)."""
+    found, rows = _rows(index, values)
     level = np.full(len(index.ids), np.nan)
-    level[rows[found]] = _floats(vals)[found]
+    floats = _floats(values)
+    if found.all():
+        level[rows] = floats
+    else:
+        level[rows[found]] = floats[found]
     finite = np.isfinite(level)
-    ramp_lut = [ramp(k / (RAMP_STEPS - 1)) for k in range(RAMP_STEPS)]
-    if not finite.any():
-        return Colouring(np.full(len(level), RAMP_STEPS, np.uint16), _rgba([*ramp_lut, NONE_COLOUR]),
+    every = bool(finite.all())
+    if not every and not finite.any():
+        return Colouring(np.full(len(level), RAMP_STEPS, np.uint16), _rgba([*_RAMP, NONE_COLOUR]),
                          [("(no values)", QColor(UNLABELLED))], level)  # fmt: skip
-    lo, hi = np.percentile(_sample(level[finite]), [1, 99])
-    level = np.clip((level - lo) / (hi - lo), 0, 1) if hi > lo else np.where(finite, 0.5, np.nan)
-    codes = np.full(len(level), RAMP_STEPS, np.uint16)
-    codes[finite] = np.rint(level[finite] * (RAMP_STEPS - 1)).astype(np.uint16)
+    lo, hi = np.percentile(_sample(level if every else level[finite]), [1, 99])
+    if hi > lo:  # (level - lo) / (hi - lo) clipped to [0, 1], in place; NaN stays NaN
+        np.subtract(level, lo, out=level)
+        np.divide(level, hi - lo, out=level)
+        np.clip(level, 0, 1, out=level)
+    else:
+        level[finite] = 0.5
+    steps = level * (RAMP_STEPS - 1)
+    np.rint(steps, out=steps)
+    if not every:
+        steps[~finite] = RAMP_STEPS
+    codes = steps.astype(np.uint16)
     entries = [(f"{lo:.4g}", ramp(0.0)), (f"{(lo + hi) / 2:.4g}", ramp(0.5)), (f"{hi:.4g}", ramp(1.0))]
-    if not finite.all():
+    if not every:
         entries.append(("(none)", NONE_COLOUR))
-    return Colouring(codes, _rgba([*ramp_lut, NONE_COLOUR]), entries, level)
+    return Colouring(codes, _rgba([*_RAMP, NONE_COLOUR]), entries, level)
+
+
+_RAMP = [ramp(k / (RAMP_STEPS - 1)) for k in range(RAMP_STEPS)]
 
 
 def _sample(values: np.ndarray, most: int = 200_000) -> np.ndarray:
@@ -124,13 +166,18 @@ def _sample(values: np.ndarray, most: int = 200_000) -> np.ndarray:
     return values[:: max(1, len(values) // most)]
 
 
-def _unpack(index: RowIndex, values: Mapping[int, Any]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
-    """Whether each key is on the map, its row, and the values in key order."""
-    found, rows = index.lookup(np.fromiter(values.keys(), np.int64, len(values)))
-    return found, rows, list(values.values())
+def _rows(index: RowIndex, values: Mapping[int, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each key is on the map, and its row (in key order)."""
+    return index.lookup(np.fromiter(values.keys(), np.int64, len(values)))
 
 
-def _floats(vals: list[Any]) -> np.ndarray:
+def _floats(values: Mapping[int, Any]) -> np.ndarray:
+    """The values as floats (no value: NaN), in C: ``fromiter`` takes numbers; ``None`` or text need ``array``."""
+    try:
+        return np.fromiter(values.values(), np.float64, len(values))
+    except (TypeError, ValueError):
+        pass
+    vals = list(values.values())
     try:
         return np.array(vals, np.float64).reshape(len(vals))  # None -> NaN, "1.5" -> 1.5, in C
     except (TypeError, ValueError):

@@ -16,7 +16,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
 from micview.gui.map.colouring import Colouring, plain
-from micview.gui.map.density import BIN_PX, ColourOrder, Grid, categorical_image, numeric_image, to_qimage
+from micview.gui.map.density import BIN_PX, Binned, ColourIndex, Grid, categorical_image, numeric_image, to_qimage
 from micview.gui.map.sprites import SpriteSheet
 
 EXACT_LIMIT = 50_000  # points in view drawn one by one; more are binned
@@ -37,9 +37,9 @@ class MapPointsItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph has n
         self.colouring = plain(0)
         self._bounds: tuple[float, float, float, float] | None = None
         self._sheets: dict[tuple[Any, ...], SpriteSheet] = {}
-        self._by_colour: ColourOrder | None = None
+        self._by_colour: ColourIndex | None = None
         self._raster: tuple[Grid, QImage] | None = None
-        self._bins: tuple[Grid, np.ndarray] | None = None  # every row's screen bin, kept across recolours
+        self._binned: Binned | None = None  # every row's screen bin, kept across recolours
         self._in_view: tuple[tuple[Any, ...], np.ndarray | None] | None = None
         self.last_mode = ""  # "points" or "density": what the last paint drew (tests and benchmarks read it)
         self.last_size = float(BIN_PX)  # the point diameter last drawn, in pixels (marks ring around it)
@@ -53,7 +53,7 @@ class MapPointsItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph has n
             if len(self.x)
             else None
         )
-        self._in_view = self._bins = None
+        self._in_view, self._binned = None, None
         self.set_colouring(colouring)
         self.informViewBoundsChanged()
 
@@ -72,9 +72,8 @@ class MapPointsItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph has n
             lo_x, lo_y, hi_x, hi_y = min(x0, lo_x), min(y0, lo_y), max(x1, hi_x), max(y1, hi_y)
         self._bounds = (lo_x, lo_y, hi_x, hi_y)
         self._in_view = None
-        if self._bins is not None:
-            grid, bins = self._bins
-            self._bins = (grid, np.concatenate([bins, grid.bins(x, y)]))
+        if self._binned is not None:
+            self._binned = self._binned.appended(x, y)
         self.set_colouring(colouring)
         self.informViewBoundsChanged()
 
@@ -149,14 +148,13 @@ class MapPointsItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph has n
         p.drawImage(grid.device_rect, self._raster[1])
 
     def _density(self, grid: Grid) -> np.ndarray:
-        if self._bins is None or self._bins[0] != grid:
-            self._bins = (grid, grid.bins(self.x, self.y))
-        bins = self._bins[1]
+        if self._binned is None or self._binned.grid != grid:
+            self._binned = Binned.of(grid, self.x, self.y)
         if self.colouring.numeric:
-            return numeric_image(grid, bins, self.colouring)
+            return numeric_image(self._binned, self.colouring)
         if self._by_colour is None:
-            self._by_colour = ColourOrder(self.colouring)
-        return categorical_image(grid, bins, self._by_colour)
+            self._by_colour = ColourIndex(self.colouring)
+        return categorical_image(self._binned, self._by_colour)
 
 
 def in_view(
