@@ -13,7 +13,7 @@ leave the view; writing them back, they enter it).
   ``Session.labels_written`` lets the grid update those k rows.
 * old (reproduced here, as the code was before): the command read the whole task to remember the old labels,
   and ``labels_changed`` made the grid re-read every label and prediction of the task and reset or repaint
-  every row.
+  every row, and the Analysis tab read every task's labels to list the tasks that have some.
 
 Each figure is the median of ``--repeat`` writes, old and new alternating, timed from the call until the
 event loop has run twice (the repaint the write asked for included); "grid" is the browser's own part.
@@ -43,6 +43,7 @@ def old_write(s, labels: dict[int, str | None]) -> None:
     _before = {i: current.get(i) for i in labels}
     project.labels.set_many(TASK, labels)
     s.labels_changed.emit(TASK)
+    _ = [t for t in project.labels.task_names() if project.labels.labels(t)]  # the Analysis tab's old task list
 
 
 def new_write(w, labels: dict[int, str | None]) -> None:
