@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.metadata as md
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -122,6 +123,52 @@ def cpu_trim(binaries: list[tuple[str, str, str]]) -> tuple[list[tuple[str, str,
         else:
             kept.append(entry)
     return kept, dropped
+
+
+# Files no run of the app opens, left out of every build (CPU or GPU, any torch): torch's C++ test programs and
+# test libraries (the 2.13 CPU wheel ships 130 MB of them; only torch.testing's own tests load the libraries),
+# protoc (torch never runs it; torch_shm_manager is the one program in torch/bin that torch uses), and Qt's
+# translations of its own dialogs (micview installs no QTranslator, so Qt never reads them).
+NEVER_OPENED_FOLDERS = ("torch/test/", "PySide6/Qt/translations/")
+NEVER_OPENED_LIBRARIES = ("libtorchbind_test", "libjitbackend_test", "libbackend_with_compiler", "libaoti_custom_ops")
+
+
+def never_opened(entries: list[tuple[str, str, str]]) -> tuple[list[tuple[str, str, str]], int]:
+    """``entries`` (Analysis binaries or datas) without the files listed above; and the bytes left out."""
+    kept, dropped = [], 0
+    for entry in entries:
+        dest = entry[0].replace(os.sep, "/")
+        name = dest.rsplit("/", 1)[-1]
+        if (
+            dest.startswith(NEVER_OPENED_FOLDERS)
+            or (dest.startswith("torch/bin/") and name not in ("torch_shm_manager", "torch_shm_manager.exe"))
+            or (dest.startswith("torch/lib/") and name.startswith(NEVER_OPENED_LIBRARIES))
+        ):
+            dropped += Path(entry[1]).stat().st_size
+        else:
+            kept.append(entry)
+    return kept, dropped
+
+
+# The largest libraries carry a full symbol table (.symtab) beside the dynamic one the loader uses; only
+# debuggers and symbolized native backtraces read it. `strip --strip-unneeded` keeps every exported symbol.
+STRIPPED = ("torch/lib/libtorch_cpu.so", "torch/lib/libtorch_python.so", "llvmlite/binding/libllvmlite.so")
+
+
+def strip_symbols(internal: Path) -> int:
+    """Strip the static symbol tables of ``STRIPPED`` in the built app (Linux, where ``strip`` exists); bytes saved."""
+    strip = shutil.which("strip")
+    if not sys.platform.startswith("linux") or strip is None:
+        return 0
+    saved = 0
+    for rel in STRIPPED:
+        path = internal / rel
+        if not path.is_file() or path.is_symlink():
+            continue
+        before = path.stat().st_size
+        if subprocess.run([strip, "--strip-unneeded", str(path)], check=False).returncode == 0:
+            saved += before - path.stat().st_size
+    return saved
 
 
 def source_archive(out: Path, commit: str) -> Path | None:
