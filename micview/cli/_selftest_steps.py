@@ -30,7 +30,7 @@ LAZY_IMPORTS = (
     "rsciio.digitalmicrograph", "rsciio.emd", "rsciio.tia", "safetensors.torch", "scipy.spatial", "simplejpeg",
     "sklearn.cluster", "sklearn.decomposition", "sklearn.linear_model", "sklearn.manifold", "sklearn.metrics",
     "sklearn.model_selection", "threadpoolctl", "tifffile", "timm", "tokenizers", "torch", "torchvision", "tqdm",
-    "transformers", "umap", "watchdog.observers", "watchdog.observers.polling",
+    "transformers", "umap", "watchdog.observers", "watchdog.observers.polling", "zarr", "numcodecs",
 )  # fmt: skip
 # Optional extras (not in the app) and the converter's TensorFlow (never imported by micview itself).
 NOT_BUNDLED = ("nd2", "pylibCZIrw", "tensorflow", "tf2onnx")
