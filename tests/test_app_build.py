@@ -92,3 +92,18 @@ def test_cpu_app_leaves_out_only_what_a_cpu_run_never_loads(tmp_path: Path) -> N
              lib("libtorch_cuda_linalg.so", "torch/lib"), lib("libtriton.so", "triton/_C")]  # fmt: skip
     kept, dropped = app_bundle.cpu_trim([*linked, *never])
     assert kept == linked and dropped == 40
+
+
+def test_every_build_leaves_out_files_no_run_opens(tmp_path: Path) -> None:
+    def entry(dest: str, size: int = 10) -> tuple[str, str, str]:
+        path = tmp_path / dest
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * size)
+        return (dest, str(path), "BINARY")
+
+    needed = [entry("torch/bin/torch_shm_manager"), entry("torch/lib/libtorch_cpu.so"),
+              entry("PySide6/Qt/lib/libQt6Core.so.6"), entry("torch/testing/_internal/common_utils.py")]  # fmt: skip
+    unused = [entry("torch/test/test_api", 7), entry("torch/bin/protoc", 3), entry("torch/lib/libtorchbind_test.so", 5),
+              entry("PySide6/Qt/translations/qtbase_de.qm", 11)]  # fmt: skip
+    kept, dropped = app_bundle.never_opened([*unused[:2], *needed, *unused[2:]])
+    assert kept == needed and dropped == 26
