@@ -7,8 +7,8 @@ split (technique, 4 groups, 10 labels per class, logistic regression; ``scripts/
 option below raised balanced accuracy over the plain 224-px vector.
 
 A variant is named by suffixes on the base model id, so its vectors are stored and reused like any other
-model's: ``effnet-lite0+448px+tta+texture``; ``+texture`` alone is the recommended preset and means
-``+448px+texture``.
+model's: ``effnet-lite0+448px+tta+texture``; ``+texture`` alone means ``+448px+texture``. The classification
+default is ``effnet-lite0+native+texture`` (chosen by nested, specimen-grouped selection: docs/classification.md).
 
 * ``+<N>px`` — input side ``N`` (centre square of the image resized so its shorter side is ``N``);
 * ``+native`` — CNN backbones only: the whole image at its own size (longest side ≤ 640 px), its burnt-in
