@@ -146,3 +146,20 @@ def test_cli_add_and_embed_with_dask(shared_data: Path, tmp_path: Path, capsys: 
     with Project.open(Path(path)) as project:
         assert len(project.images.all(status="ok")) == 3 and len(project.embeddings.matrix(MODEL)[0]) == 3
     assert main(["embed", path, "--dask", "local:0"]) == 1
+
+
+def test_whole_image_features_on_dask_equal_in_process(micrographs: Project) -> None:
+    """A model that reads its own images (+native: whole images of different sizes) is fed the same on a worker."""
+    model_id = "effnet-lite0+native"
+    run_task(embed_project(micrographs, model_id, precision="float32", workers=1, store_dtype="float32"))
+    hashes, local = micrographs.embeddings.matrix(model_id)
+    micrographs.embeddings.delete_model(model_id)
+    with open_client("local:1") as client:
+        summary = run_task(
+            embed_project_dask(micrographs, client, model_id, precision="float32", batch_size=3, store_dtype="float32")
+        )
+    assert summary.embedded == 8 and not summary.failed
+    remote_hashes, remote = micrographs.embeddings.matrix(model_id)
+    remote = remote[[remote_hashes.index(h) for h in hashes]]
+    cosine = np.sum(local * remote, axis=1) / np.linalg.norm(local, axis=1) / np.linalg.norm(remote, axis=1)
+    assert cosine.min() >= 0.999

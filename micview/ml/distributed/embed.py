@@ -1,6 +1,6 @@
 """Embedding on a Dask cluster: batches of image paths go out, vectors come back, the client commits them.
 
-The same decoding (:func:`micview.ml.preprocess.load_square`) and the same model code as in-process, so the
+The same decoding (:func:`micview.ml.preprocess.load_model_input`) and the same model code as in-process, so the
 vectors match (tests/ml/test_distributed.py checks cosine ≥ 0.999 and the same neighbours). Each worker
 process loads the model once and keeps it. At most ``2 × workers + 1`` batches are in flight, so memory on
 the client stays bounded for any project size.
@@ -37,7 +37,7 @@ def embed_batch(
     model_id: str, device: str | None, precision: str | None, items: list[tuple[str, int | None, int | None]]
 ) -> BatchResult:
     """Runs on a worker: decode ``items`` (path, width, height) and embed them with the worker's model."""
-    from micview.ml.preprocess import load_square
+    from micview.ml.preprocess import batch_inputs, load_model_input
     from micview.ml.registry import load_embedder
 
     key = (model_id, device, precision)
@@ -47,11 +47,11 @@ def embed_batch(
     pixels, ok, failed = [], [], []
     for i, (path, width, height) in enumerate(items):
         try:
-            pixels.append(load_square(Path(path), model.preprocess.size, width, height))
+            pixels.append(load_model_input(model, Path(path), width, height))
             ok.append(i)
         except Exception as exc:  # a bad file is reported, not fatal
             failed.append((i, str(exc)))
-    vectors = model.encode_pixels(np.stack(pixels)) if pixels else np.zeros((0, 0), np.float32)
+    vectors = model.encode_pixels(batch_inputs(model, pixels)) if pixels else np.zeros((0, 0), np.float32)
     meta = {
         "id": model.id, "weights_hash": model.weights_hash, "preprocess": model.preprocess.as_params(),
         "family": model.spec.family, "device": model.device, "precision": model.precision,
