@@ -43,6 +43,7 @@ def test_classify_panel_round_trip(qtbot, embedded_window) -> None:
     assert set(w.browser.model.labels) == set(kind)  # and the grid shows them at once
     s.undo_stack.undo()
     assert set(project.labels.labels("kind")) == set(labelled)  # one Ctrl+Z takes them back
+    assert panel.eval_button.isEnabled(), panel.status.text()
     panel.eval_button.click()
     wait_until(qtbot, lambda: panel.confusion.rowCount() == 3, 180_000,
                lambda: f"status {panel.status.text()!r}, jobs {[(j.title, j.state) for j in s.jobs.jobs]}")  # fmt: skip
