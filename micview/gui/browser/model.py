@@ -124,7 +124,7 @@ class ImageListModel(QAbstractListModel):
             elif keep:
                 enter.append(ri)
         if shown and changed:
-            runs = _runs(sorted(changed))
+            runs = row_runs(sorted(changed))
             if len(runs) > MAX_RUNS:  # one range that covers them: the view repaints what it shows
                 runs = [(runs[0][0], runs[-1][1])]
             for start, stop in runs:
@@ -138,7 +138,7 @@ class ImageListModel(QAbstractListModel):
         rank = self._rank
         update.removed = [self.rows[self.visible[r]].id for r in leave]
         update.inserted = [self.rows[ri].id for ri in enter]
-        gone = _runs(sorted(leave))
+        gone = row_runs(sorted(leave))
         enter.sort(key=lambda ri: int(rank[ri]))
         places = [bisect.bisect_left(self.visible, int(rank[ri]), key=lambda v: int(rank[v])) for ri in enter]
         if len(gone) + len(set(places)) > MAX_RUNS:  # scattered: one reset costs less than thousands of moves
@@ -293,8 +293,8 @@ class LabelUpdate:
     reset: bool = False
 
 
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """Sorted rows → contiguous (start, stop) ranges."""
+def row_runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows → contiguous (start, stop) ranges, so a 100k selection or write is a handful of Qt ranges."""
     out: list[tuple[int, int]] = []
     for r in rows:
         if out and r == out[-1][1] + 1:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from micview.gui.browser.delegate import ThumbnailDelegate
 from micview.gui.browser.filtering import explain
-from micview.gui.browser.model import ANY, NONE, SORT_KEYS, Filter, ImageListModel
+from micview.gui.browser.model import ANY, NONE, SORT_KEYS, Filter, ImageListModel, row_runs
 from micview.gui.columns import FilterColumns, update_values
 from micview.gui.controllers.viewer import ViewerController
 from micview.gui.session import LabelWrite, Session
@@ -234,7 +234,7 @@ class BrowserWidget(QWidget):
         """Rows back in view that the session has selected are selected in the grid again."""
         rows = self.model.view_rows_of(self.selection.id_set & set(ids))
         sel = QItemSelection()
-        for start, stop in _runs(rows):
+        for start, stop in row_runs(rows):
             sel.select(self.model.index(start), self.model.index(stop))
         self._syncing = True
         try:
@@ -328,7 +328,7 @@ class BrowserWidget(QWidget):
             return
         rows = self.model.view_rows_of(self.selection.id_set)
         sel = QItemSelection()
-        for start, stop in _runs(rows):
+        for start, stop in row_runs(rows):
             sel.select(self.model.index(start), self.model.index(stop))
         self._syncing = True
         try:
@@ -359,14 +359,3 @@ def _fill_combo(combo: QComboBox, values: list[str], any_text: str, with_none: b
         combo.setItemData(combo.count() - 1, v, Qt.ItemDataRole.ToolTipRole)
     combo.setCurrentIndex(max(0, combo.findData(current)))
     combo.blockSignals(False)
-
-
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """Sorted rows → contiguous (start, stop) ranges, so a 100k selection is a handful of Qt ranges."""
-    out: list[tuple[int, int]] = []
-    for r in rows:
-        if out and r == out[-1][1] + 1:
-            out[-1] = (out[-1][0], r)
-        else:
-            out.append((r, r))
-    return out
