@@ -25,7 +25,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,27 +80,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--map", action="store_true", help="also show a map of N points (coloured by folder)")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="micview-bench-grid-labels-"))
-    os.environ["MICVIEW_CONFIG_DIR"] = str(tmp / "config")
-    os.environ["MICVIEW_CACHE_DIR"] = str(tmp / "cache")
     import numpy as np
-    from bench_project import build
+    from bench_project import big_window
 
-    from micview.core.store import Project
-    from micview.gui.app import create_app
-    from micview.gui.settings import use_ini_folder
-
-    use_ini_folder(tmp / "settings")
-    path = tmp / "big.micview"
-    build(path, args.n)
-    app = create_app([])
-    from micview.gui.main_window import MainWindow
-
-    w = MainWindow()
-    w.resize(1280, 800)
-    w.show()
+    app, w, _ = big_window(args.n, "micview-bench-grid-labels-")
     s = w.session
-    s.set_project(Project.open(path))
     w.ctl.labelling.define(TASK, ["SEM", "TEM", "optical"])
     app.processEvents()
     if args.map:

@@ -12,6 +12,7 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from micview.core.store import Project
 
@@ -31,6 +32,30 @@ def build(path: Path, n: int) -> None:
         )  # fmt: skip
         con.executemany("INSERT INTO annotations (image_id, task, label, source, created_at) VALUES (?,?,?,?,?)",
                         ((i + 1, "technique", "SEM", "user", now) for i in range(0, n, 3)))  # fmt: skip
+
+
+def big_window(n: int, prefix: str) -> tuple[Any, Any, Path]:
+    """(app, main window at 1280×800 showing a project of ``n`` images, its temporary folder), isolated from the
+    user's settings, models and caches: what the GUI benchmarks measure against."""
+    import os
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["MICVIEW_CONFIG_DIR"] = str(tmp / "config")
+    os.environ["MICVIEW_CACHE_DIR"] = str(tmp / "cache")
+    from micview.gui.app import create_app
+    from micview.gui.settings import use_ini_folder
+
+    use_ini_folder(tmp / "settings")
+    path = tmp / "big.micview"
+    build(path, n)
+    app = create_app([])
+    from micview.gui.main_window import MainWindow
+
+    w = MainWindow()
+    w.resize(1280, 800)
+    w.show()
+    w.session.set_project(Project.open(path))
+    return app, w, tmp
 
 
 def main() -> None:

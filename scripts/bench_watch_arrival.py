@@ -23,7 +23,6 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -62,31 +61,16 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1.0, help="images per second (default 1)")
     parser.add_argument("--profile", action="store_true", help="cProfile of the timed part")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="micview-bench-arrival-"))
-    os.environ["MICVIEW_CONFIG_DIR"] = str(tmp / "config")
-    os.environ["MICVIEW_CACHE_DIR"] = str(tmp / "cache")
     from bench_map import clustered_map
-    from bench_project import build
+    from bench_project import big_window
     from PySide6.QtCore import QRectF
 
-    from micview.core.store import Project
-    from micview.gui.app import create_app
     from micview.gui.controllers.watch import WatchController
-    from micview.gui.settings import use_ini_folder
     from micview.gui.state import MapData
     from micview.gui.watch_state import watch_state
 
-    use_ini_folder(tmp / "settings")
-    path = tmp / "big.micview"
-    build(path, args.n)
-    app = create_app([])
-    from micview.gui.main_window import MainWindow
-
-    w = MainWindow()
-    w.resize(1280, 800)
-    w.show()
+    app, w, _ = big_window(args.n, "micview-bench-arrival-")
     s = w.session
-    s.set_project(Project.open(path))
     w.ctl.labelling.set_task("technique")
     _drain(app, 1.0)
     ids = np.array(sorted(r.id for r in s.catalog.rows), np.int64)
