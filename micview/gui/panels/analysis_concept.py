@@ -141,7 +141,7 @@ class ConceptSection(QWidget):
             else ""
         )
         others = " Colour: the preferred group." if len(c.groups) == 2 else " Colour: the preferred of all groups."
-        plot.point_hovered.connect(lambda k: fig.set_text(fig.caption.text(), fig.legend.text(), self._point_text(k)))
+        plot.point_hovered.connect(lambda k: fig.set_readout(self._point_text(k)))
         fig.set_text(
             f"Each image's mean similarity to the prompts of each group (the axes); the dashed line is a margin of 0. "
             "Click a point to "
@@ -225,7 +225,7 @@ class ConceptSection(QWidget):
         ]
         plot.set_matrix(c.text_sims, bounds)
         fig = Figure(f"Prompt–prompt similarity ({len(c.prompts)} prompts)", plot)
-        plot.cell_hovered.connect(lambda r, k: fig.set_text(fig.caption.text(), "", self._prompt_pair(r, k)))
+        plot.cell_hovered.connect(lambda r, k: fig.set_readout(self._prompt_pair(r, k)))
         plot.cell_clicked.connect(self._on_prompt_cell)
         fig.set_text(
             "Rows and columns: the prompts, by group (numbered as on the left axis). Click a cell: the "
@@ -253,7 +253,7 @@ class ConceptSection(QWidget):
         self.map_kind.setToolTip("t-SNE needs 5 prompts or more")
         self.map_kind.currentIndexChanged.connect(lambda _i: self._draw_prompt_map(plot))
         self._draw_prompt_map(plot)
-        plot.point_hovered.connect(lambda k: fig.set_text(fig.caption.text(), fig.legend.text(), self._prompt(k)))
+        plot.point_hovered.connect(lambda k: fig.set_readout(self._prompt(k)))
         plot.point_clicked.connect(self._on_prompt_point)
         fig.set_text(
             f"Colour: the group. Silhouette of the groups {fmt(c.prompt_silhouette)}. Click a prompt: the "

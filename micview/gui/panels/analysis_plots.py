@@ -110,6 +110,11 @@ class Figure(QWidget):
             label.setText(text)
             label.setVisible(bool(text))
 
+    def set_readout(self, text: str) -> None:
+        """The read-out line alone (what the pointer is over); caption and legend stay as they are."""
+        self.readout.setText(text)
+        self.readout.setVisible(bool(text))
+
 
 class MatrixPlot(Plot):
     """A square matrix drawn cell by cell (row 0 at the top) with its groups marked on the axes.

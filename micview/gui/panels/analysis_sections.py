@@ -133,7 +133,7 @@ class ImageSideSection(QWidget):
         plot = MatrixPlot(300)
         plot.set_matrix(s.neighbour_share, [(c, i, i + 1) for i, c in enumerate(s.classes)], levels=(0.0, 1.0))
         fig = Figure("Where each class's 5 nearest neighbours fall", plot)
-        plot.cell_hovered.connect(lambda r, k: fig.set_text(fig.caption.text(), "", self._share(r, k)))
+        plot.cell_hovered.connect(lambda r, k: fig.set_readout(self._share(r, k)))
         plot.cell_clicked.connect(self._on_cell)
         fig.set_text(
             "Row: the class of the image; column: the class of its neighbours (share, 0 … 1). A bright "
