@@ -7,19 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
+from image_files import save_image
 
 from micview.core.importer import add_paths, rescan
 from micview.core.store import Project
 from micview.core.tasks import run_task
-
-
-def save_image(path: Path, seed: int) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(path)
-    return path
 
 
 @pytest.fixture

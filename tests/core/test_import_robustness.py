@@ -9,9 +9,8 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
+from image_files import save_image
 
 from micview.core.csv_io import export_csv, read_csv
 from micview.core.importer import ImportSummary, add_folder, rescan
@@ -19,12 +18,6 @@ from micview.core.store import Project
 from micview.core.tasks import run_task
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file names and FIFOs")
-
-
-def save_image(path: Path, seed: int) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(path)
-    return path
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 from urllib.parse import quote_from_bytes
 
-import numpy as np
 import pytest
-from PIL import Image
+from image_files import save_image
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 
@@ -27,11 +26,6 @@ def drop(qtbot, w, paths: list[Path]):
     with qtbot.waitSignal(w.session.import_finished, timeout=60_000) as got:
         w.dropEvent(event)
     return got.args[0]
-
-
-def save_image(path: Path, seed: int) -> Path:
-    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(path)
-    return path
 
 
 @posix_only
